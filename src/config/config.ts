@@ -1,0 +1,207 @@
+import path from 'node:path';
+import { z } from 'zod';
+import { parseDurationSeconds } from './duration.ts';
+
+// Every setting comes from the environment (and `.env`), is validated here once, and is passed
+// down as a typed Config. Nothing else reads process.env. README's configuration table mirrors
+// this file: change both together.
+
+const OWASP_ARGON2 = { memoryKiB: 19456, timeCost: 2, parallelism: 1 } as const;
+
+const duration = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((value, ctx) => {
+      const seconds = parseDurationSeconds(value);
+      if (seconds === null) {
+        ctx.addIssue({ code: 'custom', message: 'expected a duration such as 900, 15m, 1h or 7d' });
+        return z.NEVER;
+      }
+      return seconds;
+    });
+
+const bool = (fallback: boolean | undefined) =>
+  z
+    .enum(['true', 'false', '1', '0', 'yes', 'no', 'auto'])
+    .optional()
+    .transform((v) => (v === undefined || v === 'auto' ? fallback : ['true', '1', 'yes'].includes(v)));
+
+const int = (fallback: number, min: number, max: number) => z.coerce.number().int().min(min).max(max).default(fallback);
+
+const httpUrl = z
+  .string()
+  .url()
+  .refine((v) => /^https?:$/.test(new URL(v).protocol), 'must be an http(s) URL');
+
+const envSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  PORT: int(4000, 0, 65535),
+  PUBLIC_URL: httpUrl.optional(),
+  DATA_DIR: z.string().min(1).default('./data'),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
+    .optional(),
+  DATABASE_POOL_SIZE: int(10, 1, 200),
+  SECRET: z.string().min(32, 'must be at least 32 characters (e.g. `openssl rand -base64 48`)').optional(),
+  LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
+  GRAPHIQL: bool(undefined),
+  MAX_REQUEST_BODY_BYTES: int(102_400, 1024, 10_000_000),
+
+  ADMIN_EMAIL: z.string().optional(),
+  ADMIN_PASSWORD: z.string().optional(),
+
+  ACCESS_TOKEN_TTL: duration('15m'),
+  REFRESH_TOKEN_TTL: duration('7d'),
+  SESSION_COOKIE_TTL: duration('1d'),
+  PASSWORD_RESET_TTL: duration('1h'),
+  JWT_AUDIENCE: z.string().min(1).default('gatehouse'),
+
+  PASSWORD_MIN_LENGTH: int(12, 8, 128),
+  PASSWORD_MAX_LENGTH: int(128, 64, 1024),
+  ARGON2_MEMORY_KIB: int(OWASP_ARGON2.memoryKiB, 8, 4_194_304),
+  ARGON2_TIME_COST: int(OWASP_ARGON2.timeCost, 1, 100),
+  ARGON2_PARALLELISM: int(OWASP_ARGON2.parallelism, 1, 16),
+
+  REFRESH_COOKIE_NAME: z
+    .string()
+    .regex(/^[\w-]+$/)
+    .default('gatehouse_refresh_token'),
+  SESSION_COOKIE_NAME: z
+    .string()
+    .regex(/^[\w-]+$/)
+    .default('gatehouse_session_token'),
+  COOKIE_SECURE: bool(undefined),
+  COOKIE_SAME_SITE: z.enum(['lax', 'strict', 'none']).default('lax'),
+  COOKIE_DOMAIN: z.string().optional(),
+  COOKIE_PATH: z.string().startsWith('/').default('/'),
+
+  PASSWORD_RESET_URL_ALLOW_LIST: z.string().optional(),
+  EMAIL_FROM: z.string().default('Gatehouse <no-reply@localhost>'),
+  EMAIL_SMTP_URL: z
+    .string()
+    .regex(/^smtps?:\/\//, 'must be an smtp:// or smtps:// URL')
+    .optional(),
+  EMAIL_SMTP_HOST: z.string().optional(),
+  EMAIL_SMTP_PORT: int(587, 1, 65535),
+  EMAIL_SMTP_USER: z.string().optional(),
+  EMAIL_SMTP_PASSWORD: z.string().optional(),
+  EMAIL_SMTP_SECURE: bool(false),
+});
+
+export type Env = Record<string, string | undefined>;
+
+export type Config = ReturnType<typeof buildConfig>;
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Validates the environment and reports every bad variable at once, by name. */
+export function loadConfig(env: Env): Config {
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = envSchema.safeParse(cleaned);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
+  }
+  const problems: string[] = [];
+  const config = buildConfig(parsed.data, problems);
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
+}
+
+function buildConfig(e: z.infer<typeof envSchema>, problems: string[]) {
+  const production = e.NODE_ENV === 'production';
+  const publicUrl = new URL(e.PUBLIC_URL ?? `http://${e.HOST.includes(':') ? `[${e.HOST}]` : e.HOST}:${e.PORT}`);
+  const publicBase = publicUrl.href.replace(/\/$/, '');
+
+  if (e.PASSWORD_MIN_LENGTH > e.PASSWORD_MAX_LENGTH) {
+    problems.push('PASSWORD_MIN_LENGTH: must not exceed PASSWORD_MAX_LENGTH');
+  }
+  // Weaker hashing than OWASP's minimum is only for fast test suites.
+  if (e.NODE_ENV !== 'test') {
+    if (e.ARGON2_MEMORY_KIB < OWASP_ARGON2.memoryKiB)
+      problems.push(`ARGON2_MEMORY_KIB: must be at least ${OWASP_ARGON2.memoryKiB} outside NODE_ENV=test`);
+    if (e.ARGON2_TIME_COST < OWASP_ARGON2.timeCost)
+      problems.push(`ARGON2_TIME_COST: must be at least ${OWASP_ARGON2.timeCost} outside NODE_ENV=test`);
+  }
+  if (production && !e.SECRET) problems.push('SECRET: required when NODE_ENV=production');
+  if (production && publicUrl.protocol !== 'https:' && e.COOKIE_SECURE !== false) {
+    problems.push(
+      'PUBLIC_URL: must be https when NODE_ENV=production (or set COOKIE_SECURE=false behind a TLS-terminating proxy you trust)',
+    );
+  }
+  const sameSite = e.COOKIE_SAME_SITE;
+  const secure = e.COOKIE_SECURE ?? publicUrl.protocol === 'https:';
+  if (sameSite === 'none' && !secure) problems.push('COOKIE_SAME_SITE: "none" requires COOKIE_SECURE=true');
+
+  const resetAllowList = (e.PASSWORD_RESET_URL_ALLOW_LIST ?? `${publicBase}/reset-password`)
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  for (const entry of resetAllowList) {
+    try {
+      const u = new URL(entry);
+      if (!/^https?:$/.test(u.protocol) || u.username || u.password) throw new Error('bad');
+    } catch {
+      problems.push(`PASSWORD_RESET_URL_ALLOW_LIST: "${entry}" is not an http(s) URL without credentials`);
+    }
+  }
+
+  let smtp: { url: string } | { host: string; port: number; secure: boolean; user?: string; password?: string } | null = null;
+  if (e.EMAIL_SMTP_URL) smtp = { url: e.EMAIL_SMTP_URL };
+  else if (e.EMAIL_SMTP_HOST) {
+    smtp = {
+      host: e.EMAIL_SMTP_HOST,
+      port: e.EMAIL_SMTP_PORT,
+      secure: e.EMAIL_SMTP_SECURE ?? false,
+      user: e.EMAIL_SMTP_USER,
+      password: e.EMAIL_SMTP_PASSWORD,
+    };
+  }
+
+  const dataDir = path.resolve(e.DATA_DIR);
+  return {
+    env: e.NODE_ENV,
+    production,
+    host: e.HOST,
+    port: e.PORT,
+    publicUrl: publicBase,
+    dataDir,
+    databaseUrl: e.DATABASE_URL ?? null,
+    databasePoolSize: e.DATABASE_POOL_SIZE,
+    secret: e.SECRET ?? null,
+    logLevel: e.LOG_LEVEL,
+    graphiql: e.GRAPHIQL ?? !production,
+    maxRequestBodyBytes: e.MAX_REQUEST_BODY_BYTES,
+    admin: { email: e.ADMIN_EMAIL ?? 'admin@example.com', password: e.ADMIN_PASSWORD ?? null },
+    tokens: {
+      issuer: publicBase,
+      audience: e.JWT_AUDIENCE,
+      accessTtlSeconds: e.ACCESS_TOKEN_TTL,
+      refreshTtlSeconds: e.REFRESH_TOKEN_TTL,
+      sessionTtlSeconds: e.SESSION_COOKIE_TTL,
+      resetTtlSeconds: e.PASSWORD_RESET_TTL,
+    },
+    passwords: {
+      minLength: e.PASSWORD_MIN_LENGTH,
+      maxLength: e.PASSWORD_MAX_LENGTH,
+      argon2: { memoryCost: e.ARGON2_MEMORY_KIB, timeCost: e.ARGON2_TIME_COST, parallelism: e.ARGON2_PARALLELISM },
+    },
+    cookies: {
+      refreshName: e.REFRESH_COOKIE_NAME,
+      sessionName: e.SESSION_COOKIE_NAME,
+      secure,
+      sameSite,
+      domain: e.COOKIE_DOMAIN ?? null,
+      path: e.COOKIE_PATH,
+    },
+    passwordReset: { defaultUrl: resetAllowList[0] ?? `${publicBase}/reset-password`, allowList: resetAllowList },
+    email: { from: e.EMAIL_FROM, smtp, outboxDir: path.join(dataDir, 'outbox') },
+  };
+}

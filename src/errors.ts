@@ -1,0 +1,38 @@
+// The one map of error codes that leave the service. Each has a fixed public message; the
+// detail a caller may see (a field name, a retry hint) goes in `extensions`, and the internal
+// cause stays in the logs. README's error table mirrors this map.
+export const ERROR_CODES = {
+  UNAUTHENTICATED: 'You must be signed in to do this.',
+  FORBIDDEN: 'You are not allowed to do this.',
+  INVALID_CREDENTIALS: 'Invalid email or password.',
+  INVALID_TOKEN: 'The token is invalid, used or revoked.',
+  TOKEN_EXPIRED: 'The token has expired.',
+  BAD_USER_INPUT: 'The input is invalid.',
+  EMAIL_TAKEN: 'An account with this email already exists.',
+  GRAPHQL_VALIDATION_FAILED: 'The request is not a valid GraphQL operation for this schema.',
+  CSRF_REJECTED: 'This request needs a JSON content type or a CSRF-prevention header.',
+  INTERNAL_SERVER_ERROR: 'Unexpected error.',
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export class AppError extends Error {
+  readonly code: ErrorCode;
+  readonly extensions: Record<string, unknown>;
+
+  constructor(code: ErrorCode, options: { message?: string; extensions?: Record<string, unknown>; cause?: unknown } = {}) {
+    super(options.message ?? ERROR_CODES[code], { cause: options.cause });
+    this.name = 'AppError';
+    this.code = code;
+    this.extensions = options.extensions ?? {};
+  }
+}
+
+/** A field-level input problem: the message names the field, never echoes its value. */
+export function badInput(field: string, reason: string): AppError {
+  return new AppError('BAD_USER_INPUT', { message: `${field}: ${reason}`, extensions: { field } });
+}
+
+export function forbiddenField(field: string): AppError {
+  return new AppError('FORBIDDEN', { message: `You are not allowed to set the field "${field}".`, extensions: { field } });
+}

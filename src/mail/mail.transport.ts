@@ -1,0 +1,54 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import nodemailer from 'nodemailer';
+import type { Logger } from '../log/logger.ts';
+
+export interface MailMessage {
+  to: string;
+  subject: string;
+  text: string;
+  html: string;
+}
+
+export interface MailTransport {
+  send(message: MailMessage): Promise<void>;
+  close(): void;
+}
+
+export type SmtpSettings = { url: string } | { host: string; port: number; secure: boolean; user?: string; password?: string };
+
+export function createSmtpTransport(from: string, smtp: SmtpSettings): MailTransport {
+  const transporter =
+    'url' in smtp
+      ? nodemailer.createTransport(smtp.url)
+      : nodemailer.createTransport({
+          host: smtp.host,
+          port: smtp.port,
+          secure: smtp.secure,
+          auth: smtp.user ? { user: smtp.user, pass: smtp.password ?? '' } : undefined,
+        });
+  return {
+    async send(message) {
+      await transporter.sendMail({ from, ...message });
+    },
+    close: () => transporter.close(),
+  };
+}
+
+/**
+ * The embedded default: each message becomes an `.eml` file (readable only by the owner, since
+ * it may hold a reset link) in the outbox folder; the log names the file, not its contents.
+ */
+export function createFileOutboxTransport(from: string, outboxDir: string, logger: Logger): MailTransport {
+  const builder = nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'unix' });
+  return {
+    async send(message) {
+      const info = await builder.sendMail({ from, ...message });
+      await mkdir(outboxDir, { recursive: true, mode: 0o700 });
+      const file = path.join(outboxDir, `${new Date().toISOString().replace(/[:.]/g, '-')}-${crypto.randomUUID()}.eml`);
+      await writeFile(file, info.message as Buffer, { mode: 0o600 });
+      logger.info({ file, subject: message.subject }, 'mail written to the outbox (set EMAIL_SMTP_URL to send it)');
+    },
+    close: () => builder.close(),
+  };
+}
