@@ -1,0 +1,15 @@
+import type { CodegenConfig } from '@graphql-codegen/cli';
+
+// Typed documents for the operations the tests send, checked against the committed schema.
+const config: CodegenConfig = {
+  schema: 'schema.graphql',
+  documents: ['test/operations/**/*.graphql'],
+  generates: {
+    'test/generated/': {
+      preset: 'client',
+      presetConfig: { fragmentMasking: false },
+      config: { useTypeImports: true, emitLegacyCommonJSImports: false, enumsAsTypes: true },
+    },
+  },
+};
+export default config;

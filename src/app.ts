@@ -1,0 +1,47 @@
+import type { IncomingMessage } from 'node:http';
+import { createYoga } from 'graphql-yoga';
+import type { Config } from './config/config.ts';
+import { schema } from './graphql/schema.ts';
+import { buildContext } from './http/context.ts';
+import { useCsrfPrevention } from './http/csrf.ts';
+import { responseCookiesByRequest, useResponseHeaders } from './http/headers.ts';
+import { createMaskError } from './http/mask-error.ts';
+import type { Logger } from './log/logger.ts';
+import type { Services } from './services.ts';
+
+export const GRAPHQL_PATH = '/graphql';
+
+export interface AppDependencies {
+  config: Config;
+  services: Services;
+  logger: Logger;
+}
+
+export function createApp({ config, services, logger }: AppDependencies) {
+  return createYoga<{ req?: IncomingMessage }>({
+    schema,
+    graphqlEndpoint: GRAPHQL_PATH,
+    context: async ({ request, req }) => {
+      const context = await buildContext(request, req, services, config);
+      responseCookiesByRequest.set(request, context.responseCookies);
+      return context;
+    },
+    maskedErrors: { maskError: createMaskError(logger) },
+    graphiql: config.graphiql ? { title: 'Gatehouse' } : false,
+    landingPage: false,
+    // File uploads are not part of this API, and multipart bodies would dodge CSRF checks.
+    multipart: false,
+    maxRequestBodySize: config.maxRequestBodyBytes,
+    // Cross-origin browser access is off until an allow-list is configured.
+    cors: false,
+    // Yoga reports every GraphQL error, expected ones included, at error level; the unexpected
+    // ones are logged by maskError, so Yoga's own reports go to debug.
+    logging: {
+      debug: (...args) => logger.debug(args.map(String).join(' ')),
+      info: (...args) => logger.info(args.map(String).join(' ')),
+      warn: (...args) => logger.warn(args.map(String).join(' ')),
+      error: (...args) => logger.debug(args.map(String).join(' ')),
+    },
+    plugins: [useCsrfPrevention(GRAPHQL_PATH), useResponseHeaders(GRAPHQL_PATH)],
+  });
+}

@@ -1,0 +1,77 @@
+import type { IncomingMessage } from 'node:http';
+import type { Config } from '../config/config.ts';
+import { AppError } from '../errors.ts';
+import type { Access } from '../modules/access/access.types.ts';
+import type { ClientInfo } from '../modules/sessions/session.service.ts';
+import type { Services } from '../services.ts';
+import { readClientInfo } from './client-info.ts';
+import { type RequestCookies, ResponseCookies, readAuthCookies } from './cookies.ts';
+
+export interface Viewer {
+  userId: string;
+  sessionId: string;
+  via: 'bearer' | 'session';
+}
+
+export interface Context {
+  viewer: Viewer | null;
+  access: Access;
+  /** Credentials were presented but failed; fields needing a viewer report this, not UNAUTHENTICATED. */
+  authError: AppError | null;
+  client: ClientInfo;
+  cookies: RequestCookies;
+  responseCookies: ResponseCookies;
+  services: Services;
+  config: Config;
+}
+
+type Credential = { viewer: Viewer; policyIds: readonly string[] } | { error: AppError } | null;
+
+/**
+ * Request -> Context. Credential extractors run in order (bearer header, then session cookie);
+ * the first one present decides. Bad credentials give viewer = null and an authError; this step
+ * never throws for anything the client sent.
+ */
+export async function buildContext(
+  request: Request,
+  req: IncomingMessage | undefined,
+  services: Services,
+  config: Config,
+): Promise<Context> {
+  const cookies = readAuthCookies(request.headers.get('cookie'), config.cookies);
+  const credential = (await fromBearer(request, services)) ?? (await fromSessionCookie(cookies, services));
+  const viewer = credential && 'viewer' in credential ? credential.viewer : null;
+  const access =
+    credential && 'viewer' in credential
+      ? await services.access.accessForPolicies(credential.policyIds)
+      : await services.access.publicAccess();
+  return {
+    viewer,
+    access,
+    authError: credential && 'error' in credential ? credential.error : null,
+    client: readClientInfo(request, req),
+    cookies,
+    responseCookies: new ResponseCookies(config.cookies),
+    services,
+    config,
+  };
+}
+
+/** Verifies the JWT alone: no database round trip on this path. */
+async function fromBearer(request: Request, services: Services): Promise<Credential> {
+  const header = request.headers.get('authorization');
+  if (!header) return null;
+  const match = /^Bearer ([A-Za-z0-9_.-]{1,4096})$/.exec(header.trim());
+  if (!match?.[1]) return { error: new AppError('INVALID_TOKEN') };
+  const result = await services.signer.verify(match[1]);
+  if (!result.ok) return { error: new AppError(result.reason === 'expired' ? 'TOKEN_EXPIRED' : 'INVALID_TOKEN') };
+  const { userId, sessionId, policyIds } = result.claims;
+  return { viewer: { userId, sessionId, via: 'bearer' }, policyIds };
+}
+
+async function fromSessionCookie(cookies: RequestCookies, services: Services): Promise<Credential> {
+  if (!cookies.session) return null;
+  const session = await services.sessions.validateSessionCookie(cookies.session);
+  if (!session) return { error: new AppError('INVALID_TOKEN') };
+  return { viewer: { userId: session.userId, sessionId: session.sessionId, via: 'session' }, policyIds: session.policyIds };
+}

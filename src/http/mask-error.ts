@@ -1,0 +1,45 @@
+import { GraphQLError } from 'graphql';
+import { AppError } from '../errors.ts';
+import type { Logger } from '../log/logger.ts';
+
+// GraphQL errors are recognised by name, not instanceof: the executor may load another copy of
+// the graphql package (ESM and CJS builds), whose GraphQLError is a different class.
+type GraphQLErrorLike = Error & {
+  originalError?: unknown;
+  extensions?: Record<string, unknown>;
+  path?: readonly (string | number)[];
+  nodes?: GraphQLError['nodes'];
+};
+
+const isGraphQLError = (error: unknown): error is GraphQLErrorLike => error instanceof Error && error.name === 'GraphQLError';
+
+/** The error a resolver threw, under however many GraphQL wrappers; undefined for pure GraphQL errors. */
+function rootCause(error: unknown): unknown {
+  let current = error;
+  while (isGraphQLError(current)) {
+    if (!current.originalError) return undefined;
+    current = current.originalError;
+  }
+  return current;
+}
+
+/**
+ * The single exit for errors: our typed errors become their code and public message; parse and
+ * validation errors keep their (schema-only) message; anything else is logged and masked.
+ */
+export function createMaskError(logger: Logger) {
+  return (error: unknown): Error => {
+    const graphqlError = isGraphQLError(error) ? error : null;
+    const location = { nodes: graphqlError?.nodes, path: graphqlError?.path };
+    const cause = rootCause(error);
+    if (cause instanceof AppError) {
+      return new GraphQLError(cause.message, { ...location, extensions: { ...cause.extensions, code: cause.code } });
+    }
+    if (graphqlError && cause === undefined) {
+      const code = graphqlError.extensions?.code ?? 'GRAPHQL_VALIDATION_FAILED';
+      return new GraphQLError(graphqlError.message, { ...location, extensions: { ...graphqlError.extensions, code } });
+    }
+    logger.error({ err: cause ?? error, path: graphqlError?.path }, 'unexpected error');
+    return new GraphQLError('Unexpected error.', { ...location, extensions: { code: 'INTERNAL_SERVER_ERROR' } });
+  };
+}

@@ -1,0 +1,135 @@
+import type { Database } from '../../db/client.ts';
+import type { Access, Action, PermissionRule, Resource } from './access.types.ts';
+
+interface LoadedPolicy {
+  id: string;
+  adminAccess: boolean;
+  permissions: { resource: string; action: string; fields: string[]; presets: unknown }[];
+}
+
+interface PolicySnapshot {
+  loadedAt: number;
+  publicPolicyId: string | null;
+  policies: Map<string, LoadedPolicy>;
+  accessByKey: Map<string, Access>;
+}
+
+/**
+ * Holds every policy and permission in memory so that deciding access costs no database round
+ * trip. The snapshot is reloaded at most every `maxAgeMs` (policy edits made elsewhere show up
+ * within that time) and at once after `invalidate()`.
+ */
+export class AccessService {
+  private snapshot: PolicySnapshot | null = null;
+  private loading: Promise<PolicySnapshot> | null = null;
+
+  constructor(
+    private readonly db: Database,
+    private readonly maxAgeMs = 5000,
+  ) {}
+
+  invalidate(): void {
+    this.snapshot = null;
+  }
+
+  /** Access of an anonymous request: the public policy alone. */
+  async publicAccess(): Promise<Access> {
+    const snapshot = await this.current();
+    return this.accessFor(snapshot, snapshot.publicPolicyId ? [snapshot.publicPolicyId] : []);
+  }
+
+  async accessForPolicies(policyIds: readonly string[]): Promise<Access> {
+    return this.accessFor(await this.current(), policyIds);
+  }
+
+  /** Policies of a user: granted directly, and through their role and the role's ancestors. */
+  async policyIdsOfUser(userId: string): Promise<string[]> {
+    const user = await this.db.user.findUnique({
+      where: { id: userId },
+      select: { roleId: true, policies: { select: { policyId: true } } },
+    });
+    if (!user) return [];
+    const ids = new Set(user.policies.map((p) => p.policyId));
+    const seenRoles = new Set<string>();
+    let roleId = user.roleId;
+    while (roleId && !seenRoles.has(roleId) && seenRoles.size < 16) {
+      seenRoles.add(roleId);
+      const role = await this.db.role.findUnique({
+        where: { id: roleId },
+        select: { parentId: true, policies: { select: { policyId: true } } },
+      });
+      for (const p of role?.policies ?? []) ids.add(p.policyId);
+      roleId = role?.parentId ?? null;
+    }
+    return [...ids].sort();
+  }
+
+  async policyExists(ids: readonly string[]): Promise<{ missing: string[]; grantsAdmin: boolean }> {
+    const snapshot = await this.current();
+    const missing = ids.filter((id) => !snapshot.policies.has(id));
+    const grantsAdmin = ids.some((id) => snapshot.policies.get(id)?.adminAccess);
+    return { missing, grantsAdmin };
+  }
+
+  private async current(): Promise<PolicySnapshot> {
+    if (this.snapshot && Date.now() - this.snapshot.loadedAt < this.maxAgeMs) return this.snapshot;
+    this.loading ??= this.load().finally(() => {
+      this.loading = null;
+    });
+    return this.loading;
+  }
+
+  private async load(): Promise<PolicySnapshot> {
+    const rows = await this.db.policy.findMany({
+      select: {
+        id: true,
+        isPublic: true,
+        adminAccess: true,
+        permissions: { select: { resource: true, action: true, fields: true, presets: true } },
+      },
+    });
+    const snapshot: PolicySnapshot = {
+      loadedAt: Date.now(),
+      publicPolicyId: rows.find((r) => r.isPublic)?.id ?? null,
+      policies: new Map(rows.map((r) => [r.id, r])),
+      accessByKey: new Map(),
+    };
+    this.snapshot = snapshot;
+    return snapshot;
+  }
+
+  private accessFor(snapshot: PolicySnapshot, policyIds: readonly string[]): Access {
+    const key = [...policyIds].sort().join(',');
+    const cached = snapshot.accessByKey.get(key);
+    if (cached) return cached;
+    const policies = policyIds.map((id) => snapshot.policies.get(id)).filter((p): p is LoadedPolicy => !!p);
+    const access = buildAccess(policies);
+    snapshot.accessByKey.set(key, access);
+    return access;
+  }
+}
+
+const ALL: PermissionRule = { fields: '*', presets: {} };
+
+function buildAccess(policies: LoadedPolicy[]): Access {
+  const admin = policies.some((p) => p.adminAccess);
+  const rules = new Map<string, PermissionRule>();
+  for (const policy of policies) {
+    for (const perm of policy.permissions) {
+      const key = `${perm.resource}:${perm.action}`;
+      const previous = rules.get(key);
+      const fields = previous?.fields === '*' || perm.fields.includes('*') ? '*' : new Set([...(previous?.fields ?? []), ...perm.fields]);
+      const presets = { ...(previous?.presets ?? {}), ...asRecord(perm.presets) };
+      rules.set(key, { fields, presets });
+    }
+  }
+  return {
+    policyIds: policies.map((p) => p.id).sort(),
+    admin,
+    rule: (resource: Resource, action: Action) => (admin ? ALL : (rules.get(`${resource}:${action}`) ?? null)),
+  };
+}
+
+function asRecord(value: unknown): Record<string, unknown> {
+  return value && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
+}

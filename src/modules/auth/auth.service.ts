@@ -1,0 +1,35 @@
+import type { Config } from '../../config/config.ts';
+import { verifyPassword } from '../../crypto/password.ts';
+import type { Database } from '../../db/client.ts';
+import { AppError } from '../../errors.ts';
+import type { AuthMode } from '../../generated/prisma/enums.ts';
+import type { ClientInfo, IssuedCredentials, SessionService } from '../sessions/session.service.ts';
+import { normalizeEmail } from '../users/users.validation.ts';
+
+export class AuthService {
+  constructor(
+    private readonly db: Database,
+    private readonly sessions: SessionService,
+    private readonly config: Config,
+    private readonly dummyHash: string,
+  ) {}
+
+  /**
+   * Password login. Unknown email, wrong password and an inactive account give the same error,
+   * and each costs one password verification (a dummy hash stands in for unknown emails).
+   */
+  async login(emailInput: string, password: string, mode: AuthMode, client: ClientInfo): Promise<IssuedCredentials> {
+    // Absurd input is refused before any work; this depends on the input alone, not the account.
+    if (password.length === 0 || password.length > this.config.passwords.maxLength * 4) throw new AppError('INVALID_CREDENTIALS');
+    let email: string;
+    try {
+      email = normalizeEmail(emailInput);
+    } catch {
+      email = '';
+    }
+    const user = email ? await this.db.user.findUnique({ where: { email }, select: { id: true, passwordHash: true, status: true } }) : null;
+    const passwordOk = await verifyPassword(user?.passwordHash ?? this.dummyHash, password);
+    if (!user || !passwordOk || user.status !== 'ACTIVE') throw new AppError('INVALID_CREDENTIALS');
+    return this.sessions.createSession(user.id, mode, client);
+  }
+}

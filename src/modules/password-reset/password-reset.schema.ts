@@ -1,0 +1,26 @@
+import { builder } from '../../graphql/builder.ts';
+
+builder.mutationFields((t) => ({
+  requestPasswordReset: t.boolean({
+    description: 'Mails a reset link when the email has an active account. Always true, so it reveals nothing.',
+    args: {
+      email: t.arg.string({ required: true }),
+      resetUrl: t.arg.string({ description: 'Page the link opens; must match PASSWORD_RESET_URL_ALLOW_LIST exactly.' }),
+    },
+    resolve: (_root, { email, resetUrl }, ctx) => {
+      ctx.services.passwordReset.requestReset(email, resetUrl);
+      return true;
+    },
+  }),
+  resetPassword: t.boolean({
+    description: 'Sets a new password with a reset token and ends every session of the account.',
+    args: {
+      token: t.arg.string({ required: true }),
+      password: t.arg.string({ required: true }),
+    },
+    resolve: async (_root, { token, password }, ctx) => {
+      await ctx.services.passwordReset.resetPassword(token, password);
+      return true;
+    },
+  }),
+}));

@@ -1,0 +1,77 @@
+import type { BackgroundTasks } from '../../background.ts';
+import type { Config } from '../../config/config.ts';
+import { hashPassword } from '../../crypto/password.ts';
+import { createOpaqueToken, parseOpaqueToken, secretMatches } from '../../crypto/tokens.ts';
+import type { Database } from '../../db/client.ts';
+import { AppError } from '../../errors.ts';
+import type { Logger } from '../../log/logger.ts';
+import { passwordResetMail } from '../../mail/mail.templates.ts';
+import type { MailTransport } from '../../mail/mail.transport.ts';
+import type { SessionService } from '../sessions/session.service.ts';
+import { checkPasswordLength, normalizeEmail } from '../users/users.validation.ts';
+import { buildResetLink, checkResetUrl } from './reset-url.ts';
+
+export class PasswordResetService {
+  constructor(
+    private readonly db: Database,
+    private readonly sessions: SessionService,
+    private readonly mail: MailTransport,
+    private readonly background: BackgroundTasks,
+    private readonly config: Config,
+    private readonly logger: Logger,
+  ) {}
+
+  /**
+   * Validates the input, then answers at once; looking the account up and mailing happen in the
+   * background, so neither the answer nor its timing tells whether the email has an account.
+   */
+  requestReset(emailInput: string, resetUrl: string | null | undefined): void {
+    const { allowList, defaultUrl } = this.config.passwordReset;
+    checkResetUrl(resetUrl, allowList, defaultUrl);
+    const email = normalizeEmail(emailInput);
+    this.background.run('password-reset-mail', () => this.sendResetMail(email, resetUrl));
+  }
+
+  private async sendResetMail(email: string, resetUrl: string | null | undefined): Promise<void> {
+    const user = await this.db.user.findUnique({ where: { email }, select: { id: true, status: true } });
+    if (user?.status !== 'ACTIVE') {
+      this.logger.info('password reset requested for an address without an active account');
+      return;
+    }
+    const ttl = this.config.tokens.resetTtlSeconds;
+    const opaque = createOpaqueToken();
+    await this.db.passwordResetToken.create({
+      data: { id: opaque.id, userId: user.id, secretHash: opaque.secretHash, expiresAt: new Date(Date.now() + ttl * 1000) },
+    });
+    const { allowList, defaultUrl } = this.config.passwordReset;
+    const link = buildResetLink(resetUrl, allowList, defaultUrl, opaque.token);
+    await this.mail.send(passwordResetMail(email, link, Math.max(1, Math.round(ttl / 60))));
+    this.logger.info({ userId: user.id }, 'password reset mail sent');
+  }
+
+  /**
+   * Sets a new password with a reset token. The token works once; setting the password voids
+   * every other reset token of the user and ends all of their sessions.
+   */
+  async resetPassword(token: string, password: string): Promise<void> {
+    checkPasswordLength(password, this.config.passwords);
+    const parsed = parseOpaqueToken(token);
+    const row =
+      parsed &&
+      (await this.db.passwordResetToken.findUnique({ where: { id: parsed.id }, include: { user: { select: { status: true } } } }));
+    if (!parsed || !row || !secretMatches(parsed.secret, row.secretHash) || row.usedAt || row.user.status !== 'ACTIVE') {
+      throw new AppError('INVALID_TOKEN');
+    }
+    if (row.expiresAt.getTime() <= Date.now()) throw new AppError('TOKEN_EXPIRED');
+
+    const passwordHash = await hashPassword(password, this.config.passwords.argon2);
+    const now = new Date();
+    const claimed = await this.db.passwordResetToken.updateMany({ where: { id: row.id, usedAt: null }, data: { usedAt: now } });
+    if (claimed.count !== 1) throw new AppError('INVALID_TOKEN');
+    await this.db.$transaction([
+      this.db.user.update({ where: { id: row.userId }, data: { passwordHash, passwordChangedAt: now } }),
+      this.db.passwordResetToken.updateMany({ where: { userId: row.userId, usedAt: null }, data: { usedAt: now } }),
+    ]);
+    await this.sessions.revokeUserSessions(row.userId, 'password-reset');
+  }
+}

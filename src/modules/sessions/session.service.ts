@@ -1,0 +1,165 @@
+import type { Config } from '../../config/config.ts';
+import type { AccessTokenSigner } from '../../crypto/jwt.ts';
+import { createOpaqueToken, parseOpaqueToken, secretMatches } from '../../crypto/tokens.ts';
+import type { Database } from '../../db/client.ts';
+import { AppError } from '../../errors.ts';
+import type { AuthMode } from '../../generated/prisma/enums.ts';
+import type { AccessService } from '../access/access.service.ts';
+
+export interface ClientInfo {
+  userAgent: string | null;
+  ip: string | null;
+}
+
+/** What a login or refresh hands out; which parts reach the client depends on the mode. */
+export interface IssuedCredentials {
+  userId: string;
+  sessionId: string;
+  mode: AuthMode;
+  /** JWT for JSON and COOKIE modes. */
+  accessToken: string | null;
+  /** The opaque token: a refresh token (JSON, COOKIE) or the session cookie value (SESSION). */
+  token: string;
+  /** Seconds the access token (JSON, COOKIE) or the session token (SESSION) stays valid. */
+  expiresIn: number;
+  /** Seconds the opaque token stays valid (the cookie's Max-Age). */
+  tokenTtl: number;
+}
+
+export interface SessionViewer {
+  userId: string;
+  sessionId: string;
+  policyIds: string[];
+}
+
+const USER_AGENT_MAX = 512;
+
+/**
+ * Sessions and their opaque tokens. A session is one login; its current token is a refresh token
+ * or a session-cookie token, used once: refreshing marks it used and issues a successor.
+ */
+export class SessionService {
+  constructor(
+    private readonly db: Database,
+    private readonly access: AccessService,
+    private readonly signer: AccessTokenSigner,
+    private readonly config: Config,
+  ) {}
+
+  async createSession(userId: string, mode: AuthMode, client: ClientInfo): Promise<IssuedCredentials> {
+    const ttl = this.tokenTtl(mode);
+    const opaque = createOpaqueToken();
+    const expiresAt = new Date(Date.now() + ttl * 1000);
+    const session = await this.db.session.create({
+      data: {
+        userId,
+        mode,
+        userAgent: client.userAgent?.slice(0, USER_AGENT_MAX) ?? null,
+        ip: client.ip,
+        expiresAt,
+        tokens: {
+          create: [{ id: opaque.id, kind: mode === 'SESSION' ? 'SESSION' : 'REFRESH', secretHash: opaque.secretHash, expiresAt }],
+        },
+      },
+      select: { id: true },
+    });
+    return this.credentials(userId, session.id, mode, opaque.token, ttl);
+  }
+
+  /**
+   * Exchanges a refresh or session token for new credentials in the requested mode. The old token
+   * is claimed with a conditional update, so of two concurrent refreshes exactly one succeeds.
+   */
+  async refresh(token: string, mode: AuthMode): Promise<IssuedCredentials> {
+    const row = await this.findValidToken(token);
+    const now = new Date();
+    const claimed = await this.db.sessionToken.updateMany({ where: { id: row.id, usedAt: null }, data: { usedAt: now } });
+    if (claimed.count !== 1) throw new AppError('INVALID_TOKEN');
+
+    const ttl = this.tokenTtl(mode);
+    const opaque = createOpaqueToken();
+    const expiresAt = new Date(now.getTime() + ttl * 1000);
+    await this.db.$transaction([
+      this.db.sessionToken.create({
+        data: {
+          id: opaque.id,
+          sessionId: row.sessionId,
+          kind: mode === 'SESSION' ? 'SESSION' : 'REFRESH',
+          secretHash: opaque.secretHash,
+          expiresAt,
+        },
+      }),
+      this.db.session.update({ where: { id: row.sessionId }, data: { mode, lastUsedAt: now, expiresAt } }),
+    ]);
+    return this.credentials(row.session.userId, row.sessionId, mode, opaque.token, ttl);
+  }
+
+  /** Ends the session a token belongs to; a used or expired token still names its session. */
+  async revokeByToken(token: string, reason: string): Promise<void> {
+    const parsed = parseOpaqueToken(token);
+    const row =
+      parsed && (await this.db.sessionToken.findUnique({ where: { id: parsed.id }, select: { sessionId: true, secretHash: true } }));
+    if (!parsed || !row || !secretMatches(parsed.secret, row.secretHash)) throw new AppError('INVALID_TOKEN');
+    await this.revokeSession(row.sessionId, reason);
+  }
+
+  async revokeSession(sessionId: string, reason: string): Promise<void> {
+    await this.db.session.updateMany({ where: { id: sessionId, revokedAt: null }, data: { revokedAt: new Date(), revokedReason: reason } });
+  }
+
+  async revokeUserSessions(userId: string, reason: string): Promise<void> {
+    await this.db.session.updateMany({ where: { userId, revokedAt: null }, data: { revokedAt: new Date(), revokedReason: reason } });
+  }
+
+  /** The viewer behind a session cookie, or null when the cookie proves nothing. */
+  async validateSessionCookie(token: string): Promise<SessionViewer | null> {
+    try {
+      const row = await this.findValidToken(token);
+      if (row.kind !== 'SESSION' || row.usedAt) return null;
+      return { userId: row.session.userId, sessionId: row.sessionId, policyIds: await this.access.policyIdsOfUser(row.session.userId) };
+    } catch (error) {
+      if (error instanceof AppError) return null;
+      throw error;
+    }
+  }
+
+  private async findValidToken(token: string) {
+    const parsed = parseOpaqueToken(token);
+    if (!parsed) throw new AppError('INVALID_TOKEN');
+    const row = await this.db.sessionToken.findUnique({
+      where: { id: parsed.id },
+      select: {
+        id: true,
+        kind: true,
+        secretHash: true,
+        expiresAt: true,
+        usedAt: true,
+        sessionId: true,
+        session: { select: { userId: true, revokedAt: true, expiresAt: true, user: { select: { status: true } } } },
+      },
+    });
+    if (!row || !secretMatches(parsed.secret, row.secretHash)) throw new AppError('INVALID_TOKEN');
+    if (row.usedAt || row.session.revokedAt || row.session.user.status !== 'ACTIVE') throw new AppError('INVALID_TOKEN');
+    const now = Date.now();
+    if (row.expiresAt.getTime() <= now || row.session.expiresAt.getTime() <= now) throw new AppError('TOKEN_EXPIRED');
+    return row;
+  }
+
+  private tokenTtl(mode: AuthMode): number {
+    return mode === 'SESSION' ? this.config.tokens.sessionTtlSeconds : this.config.tokens.refreshTtlSeconds;
+  }
+
+  private async credentials(
+    userId: string,
+    sessionId: string,
+    mode: AuthMode,
+    token: string,
+    tokenTtl: number,
+  ): Promise<IssuedCredentials> {
+    if (mode === 'SESSION') return { userId, sessionId, mode, accessToken: null, token, expiresIn: tokenTtl, tokenTtl };
+    const policyIds = await this.access.policyIdsOfUser(userId);
+    const ttl = this.config.tokens.accessTtlSeconds;
+    const accessToken = await this.signer.sign({ userId, sessionId, policyIds }, ttl);
+    return { userId, sessionId, mode, accessToken, token, expiresIn: ttl, tokenTtl };
+  }
+}

@@ -1,0 +1,67 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { inject } from 'vitest';
+import { loadConfig } from '../../src/config/config.ts';
+import { createDatabase, type Database } from '../../src/db/client.ts';
+import { createLogger } from '../../src/log/logger.ts';
+import { startServer } from '../../src/server.ts';
+import { GraphQLTestClient } from './graphql-client.ts';
+import { type SmtpCatcher, startSmtpCatcher } from './smtp-catcher.ts';
+
+export interface TestApp {
+  url: string;
+  client: GraphQLTestClient;
+  /** Direct database access, to assert on the rows the service wrote. */
+  db: Database;
+  smtp: SmtpCatcher;
+  close(): Promise<void>;
+}
+
+export const TEST_PASSWORD = 'correct horse battery staple';
+export const ADMIN_EMAIL = 'admin@gatehouse.test';
+
+/**
+ * A real Gatehouse HTTP server on a free port, on the run's database, sending mail to a real
+ * in-process SMTP server. Only configuration differs from production: cheap argon2 parameters.
+ */
+export async function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+  const smtp = await startSmtpCatcher();
+  const dataDir = await mkdtemp(path.join(tmpdir(), 'gatehouse-test-'));
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    PORT: '0',
+    DATA_DIR: dataDir,
+    DATABASE_URL: inject('databaseUrl'),
+    DATABASE_POOL_SIZE: '4',
+    SECRET: 'test-secret-test-secret-test-secret-0123456789',
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    ARGON2_MEMORY_KIB: '1024',
+    ARGON2_TIME_COST: '1',
+    EMAIL_SMTP_URL: smtp.url,
+    ADMIN_EMAIL: ADMIN_EMAIL,
+    ADMIN_PASSWORD: TEST_PASSWORD,
+    ...env,
+  });
+  const server = await startServer(config, createLogger(config.logLevel), { migrate: false });
+  const db = createDatabase(inject('databaseUrl'), 2);
+  return {
+    url: server.url,
+    client: new GraphQLTestClient(`${server.url}/graphql`),
+    db,
+    smtp,
+    async close() {
+      await server.close();
+      await db.$disconnect();
+      await smtp.close();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+let counter = 0;
+/** A unique address per call, so tests sharing one database never collide. */
+export function uniqueEmail(label = 'user'): string {
+  counter += 1;
+  return `${label}-${Date.now().toString(36)}-${process.pid}-${counter}@example.test`;
+}

@@ -1,0 +1,89 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RegisterDocument } from './generated/graphql.ts';
+import { loginAsAdmin, registerAndLogin } from './helpers/factories.ts';
+import { startTestApp, TEST_PASSWORD, type TestApp, uniqueEmail } from './helpers/test-app.ts';
+
+let app: TestApp;
+beforeAll(async () => {
+  app = await startTestApp();
+});
+afterAll(() => app.close());
+
+describe('registration under the public policy', () => {
+  it('creates a user from email and password, normalising the email', async () => {
+    const email = uniqueEmail('Mixed');
+    const res = await app.client.request(RegisterDocument, { input: { email: `  ${email.toUpperCase()} `, password: TEST_PASSWORD } });
+    expect(res.errors).toBeUndefined();
+    expect(res.data?.createUser).toMatchObject({ email: email.toLowerCase(), status: 'ACTIVE', firstName: null });
+
+    const row = await app.db.user.findUnique({
+      where: { email: email.toLowerCase() },
+      include: { policies: { include: { policy: true } } },
+    });
+    expect(row?.passwordHash).toMatch(/^\$argon2id\$/);
+    expect(row?.passwordHash).not.toContain(TEST_PASSWORD);
+    // The public policy's preset grants the default User policy, and nothing else.
+    expect(row?.policies.map((p) => p.policy.name)).toEqual(['User']);
+  });
+
+  it.each([
+    ['firstName', { firstName: 'Eve' }],
+    ['status', { status: 'SUSPENDED' as const }],
+    ['policies', { policies: ['00000000-0000-0000-0000-000000000000'] }],
+    ['role', { role: '00000000-0000-0000-0000-000000000000' }],
+  ])('refuses the field %s from an anonymous caller with FORBIDDEN naming it, writing nothing', async (field, extra) => {
+    const email = uniqueEmail();
+    const res = await app.client.request(RegisterDocument, { input: { email, password: TEST_PASSWORD, ...extra } });
+    expect(res.code).toBe('FORBIDDEN');
+    expect(res.errors?.[0]?.extensions?.field).toBe(field);
+    expect(res.errors?.[0]?.message).toContain(`"${field}"`);
+    expect(await app.db.user.count({ where: { email } })).toBe(0);
+  });
+
+  it('gives EMAIL_TAKEN for an address that is already registered, in any case', async () => {
+    const email = uniqueEmail();
+    await app.client.request(RegisterDocument, { input: { email, password: TEST_PASSWORD } });
+    const res = await app.client.request(RegisterDocument, { input: { email: email.toUpperCase(), password: TEST_PASSWORD } });
+    expect(res.code).toBe('EMAIL_TAKEN');
+    expect(JSON.stringify(res.errors)).not.toMatch(/prisma|unique|constraint|P2002/i);
+  });
+
+  it.each([
+    ['too short', 'short'],
+    ['absurdly long', 'x'.repeat(100_000)],
+  ])('refuses a password that is %s with BAD_USER_INPUT', async (_label, password) => {
+    const email = uniqueEmail();
+    const res = await app.client.request(RegisterDocument, { input: { email, password } });
+    expect(res.code).toBe('BAD_USER_INPUT');
+    expect(res.errors?.[0]?.extensions?.field).toBe('password');
+    expect(await app.db.user.count({ where: { email } })).toBe(0);
+  });
+
+  it('refuses an invalid email with BAD_USER_INPUT', async () => {
+    const res = await app.client.request(RegisterDocument, { input: { email: 'not-an-email', password: TEST_PASSWORD } });
+    expect(res.code).toBe('BAD_USER_INPUT');
+    expect(res.errors?.[0]?.extensions?.field).toBe('email');
+  });
+
+  it('does not let a signed-in ordinary user create accounts', async () => {
+    const user = await registerAndLogin(app);
+    const res = await app.client.request(
+      RegisterDocument,
+      { input: { email: uniqueEmail(), password: TEST_PASSWORD } },
+      { token: user.accessToken },
+    );
+    expect(res.code).toBe('FORBIDDEN');
+  });
+
+  it('lets an admin set every field', async () => {
+    const token = await loginAsAdmin(app);
+    const email = uniqueEmail();
+    const res = await app.client.request(
+      RegisterDocument,
+      { input: { email, password: TEST_PASSWORD, firstName: 'Ada', status: 'SUSPENDED' } },
+      { token },
+    );
+    expect(res.errors).toBeUndefined();
+    expect(res.data?.createUser).toMatchObject({ email, firstName: 'Ada', status: 'SUSPENDED' });
+  });
+});

@@ -1,0 +1,164 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LoginDocument, LogoutDocument, RefreshDocument, ViewerDocument } from './generated/graphql.ts';
+import { registerAndLogin, registerUser } from './helpers/factories.ts';
+import { findCookie } from './helpers/graphql-client.ts';
+import { startTestApp, TEST_PASSWORD, type TestApp } from './helpers/test-app.ts';
+
+const REFRESH_COOKIE = 'gatehouse_refresh_token';
+const SESSION_COOKIE = 'gatehouse_session_token';
+
+let app: TestApp;
+beforeAll(async () => {
+  app = await startTestApp();
+});
+afterAll(() => app.close());
+
+describe('refresh (JSON mode)', () => {
+  it('rotates the refresh token: the new one works, the old one works no more', async () => {
+    const user = await registerAndLogin(app);
+    const first = await app.client.request(RefreshDocument, { refreshToken: user.refreshToken });
+    expect(first.errors).toBeUndefined();
+    const next = first.data!.refresh;
+    expect(next.refreshToken).not.toBe(user.refreshToken);
+    expect(next.user.id).toBe(user.id);
+    const viewer = await app.client.request(ViewerDocument, {}, { token: next.accessToken! });
+    expect(viewer.data?.viewer?.id).toBe(user.id);
+
+    const reused = await app.client.request(RefreshDocument, { refreshToken: user.refreshToken });
+    expect(reused.code).toBe('INVALID_TOKEN');
+    const again = await app.client.request(RefreshDocument, { refreshToken: next.refreshToken });
+    expect(again.errors).toBeUndefined();
+  });
+
+  it('lets exactly one of several concurrent refreshes of one token succeed', async () => {
+    const user = await registerAndLogin(app);
+    const results = await Promise.all(
+      Array.from({ length: 8 }, () => app.client.request(RefreshDocument, { refreshToken: user.refreshToken })),
+    );
+    expect(results.map((r) => r.code ?? 'ok').sort()).toEqual([
+      'INVALID_TOKEN',
+      'INVALID_TOKEN',
+      'INVALID_TOKEN',
+      'INVALID_TOKEN',
+      'INVALID_TOKEN',
+      'INVALID_TOKEN',
+      'INVALID_TOKEN',
+      'ok',
+    ]);
+  });
+
+  it.each([
+    ['garbage', 'garbage'],
+    ['a token with a wrong secret', '00000000-0000-4000-8000-000000000000.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA'],
+  ])('refuses %s with INVALID_TOKEN', async (_label, refreshToken) => {
+    const res = await app.client.request(RefreshDocument, { refreshToken });
+    expect(res.code).toBe('INVALID_TOKEN');
+  });
+
+  it('refuses a refresh with no token at all', async () => {
+    const res = await app.client.request(RefreshDocument, {});
+    expect(res.code).toBe('INVALID_TOKEN');
+  });
+});
+
+describe('logout (JSON mode)', () => {
+  it('invalidates the refresh token and records the revocation', async () => {
+    const user = await registerAndLogin(app);
+    const res = await app.client.request(LogoutDocument, { refreshToken: user.refreshToken });
+    expect(res.data?.logout).toBe(true);
+    const refresh = await app.client.request(RefreshDocument, { refreshToken: user.refreshToken });
+    expect(refresh.code).toBe('INVALID_TOKEN');
+    const sessions = await app.db.session.findMany({ where: { userId: user.id } });
+    expect(sessions).toHaveLength(1);
+    expect(sessions[0]).toMatchObject({ revokedReason: 'logout' });
+    expect(sessions[0]?.revokedAt).toBeInstanceOf(Date);
+  });
+
+  it('with only a bearer token, ends that session', async () => {
+    const user = await registerAndLogin(app);
+    const res = await app.client.request(LogoutDocument, {}, { token: user.accessToken });
+    expect(res.data?.logout).toBe(true);
+    const refresh = await app.client.request(RefreshDocument, { refreshToken: user.refreshToken });
+    expect(refresh.code).toBe('INVALID_TOKEN');
+  });
+});
+
+describe('COOKIE mode', () => {
+  it('sets the refresh token as an HttpOnly cookie, refreshes from it, and logout clears it identically', async () => {
+    const user = await registerUser(app);
+    const login = await app.client.request(LoginDocument, { email: user.email, password: TEST_PASSWORD, mode: 'COOKIE' });
+    expect(login.data?.login.accessToken).toBeTruthy();
+    expect(login.data?.login.refreshToken).toBeNull();
+    const cookie = findCookie(login, REFRESH_COOKIE)!;
+    expect(cookie.value).toMatch(/^[0-9a-f-]{36}\.[\w-]{43}$/);
+    expect(cookie.attributes).toMatchObject({ httponly: true, samesite: 'Lax', path: '/', 'max-age': String(7 * 86400) });
+    expect(cookie.attributes.secure).toBeUndefined(); // PUBLIC_URL is http in tests
+
+    const refreshed = await app.client.request(RefreshDocument, { mode: 'COOKIE' }, { cookie: `${REFRESH_COOKIE}=${cookie.value}` });
+    expect(refreshed.errors).toBeUndefined();
+    expect(refreshed.data?.refresh.refreshToken).toBeNull();
+    const rotated = findCookie(refreshed, REFRESH_COOKIE)!;
+    expect(rotated.value).not.toBe(cookie.value);
+
+    const logout = await app.client.request(LogoutDocument, { mode: 'COOKIE' }, { cookie: `${REFRESH_COOKIE}=${rotated.value}` });
+    expect(logout.data?.logout).toBe(true);
+    const cleared = findCookie(logout, REFRESH_COOKIE)!;
+    expect(cleared.value).toBe('');
+    expect(cleared.attributes).toMatchObject({ httponly: true, samesite: 'Lax', path: '/', 'max-age': '0' });
+    expect(cleared.attributes.expires).toBe('Thu, 01 Jan 1970 00:00:00 GMT');
+
+    const after = await app.client.request(RefreshDocument, { mode: 'COOKIE' }, { cookie: `${REFRESH_COOKIE}=${rotated.value}` });
+    expect(after.code).toBe('INVALID_TOKEN');
+  });
+});
+
+describe('SESSION mode', () => {
+  it('authenticates by the session cookie alone until logout, then by nothing', async () => {
+    const user = await registerUser(app);
+    const login = await app.client.request(LoginDocument, { email: user.email, password: TEST_PASSWORD, mode: 'SESSION' });
+    expect(login.data?.login).toMatchObject({ accessToken: null, refreshToken: null, expiresIn: 86400 });
+    const cookie = findCookie(login, SESSION_COOKIE)!;
+    expect(cookie.attributes).toMatchObject({ httponly: true, samesite: 'Lax', path: '/', 'max-age': '86400' });
+    const sessionCookie = `${SESSION_COOKIE}=${cookie.value}`;
+
+    const viewer = await app.client.request(ViewerDocument, {}, { cookie: sessionCookie });
+    expect(viewer.data?.viewer?.id).toBe(user.id);
+
+    const logout = await app.client.request(LogoutDocument, { mode: 'SESSION' }, { cookie: sessionCookie });
+    expect(logout.data?.logout).toBe(true);
+    const cleared = findCookie(logout, SESSION_COOKIE)!;
+    expect(cleared.value).toBe('');
+    expect(cleared.attributes).toMatchObject({ httponly: true, samesite: 'Lax', path: '/', 'max-age': '0' });
+
+    const afterLogout = await app.client.request(ViewerDocument, {}, { cookie: sessionCookie });
+    expect(afterLogout.code).toBe('INVALID_TOKEN');
+    expect(afterLogout.data?.viewer ?? null).toBeNull();
+  });
+
+  it('rotates the session cookie on refresh; the previous cookie authenticates nothing', async () => {
+    const user = await registerUser(app);
+    const login = await app.client.request(LoginDocument, { email: user.email, password: TEST_PASSWORD, mode: 'SESSION' });
+    const first = findCookie(login, SESSION_COOKIE)!.value;
+    const refreshed = await app.client.request(RefreshDocument, { mode: 'SESSION' }, { cookie: `${SESSION_COOKIE}=${first}` });
+    expect(refreshed.data?.refresh).toMatchObject({ accessToken: null, refreshToken: null });
+    const second = findCookie(refreshed, SESSION_COOKIE)!.value;
+    expect(second).not.toBe(first);
+    expect((await app.client.request(ViewerDocument, {}, { cookie: `${SESSION_COOKIE}=${second}` })).data?.viewer?.id).toBe(user.id);
+    expect((await app.client.request(ViewerDocument, {}, { cookie: `${SESSION_COOKIE}=${first}` })).code).toBe('INVALID_TOKEN');
+  });
+});
+
+describe('token lifetimes', () => {
+  let shortLived: TestApp;
+  beforeAll(async () => {
+    shortLived = await startTestApp({ REFRESH_TOKEN_TTL: '1s' });
+  });
+  afterAll(() => shortLived.close());
+
+  it('reports TOKEN_EXPIRED for an expired refresh token', async () => {
+    const user = await registerAndLogin(shortLived);
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    const res = await shortLived.client.request(RefreshDocument, { refreshToken: user.refreshToken });
+    expect(res.code).toBe('TOKEN_EXPIRED');
+  });
+});
