@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -24,7 +24,8 @@ interface Started {
 
 async function start(dataDir: string, port: number): Promise<Started> {
   const env: Record<string, string> = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', DATA_DIR: dataDir, PORT: String(port) };
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  // What `npm start` runs after building (npm itself would stand between the signal and the server).
+  const child = spawn(process.execPath, ['dist/main.mjs'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout?.on('data', (chunk) => (output += chunk));
   child.stderr?.on('data', (chunk) => (output += chunk));
@@ -56,6 +57,7 @@ async function login(port: number, email: string, password: string) {
 describe('npm start on a fresh data directory', () => {
   let dataDir: string;
   beforeAll(async () => {
+    execFileSync(process.execPath, ['scripts/build.mjs'], { cwd: ROOT });
     dataDir = await mkdtemp(path.join(tmpdir(), 'gatehouse-start-'));
   });
   afterAll(() => rm(dataDir, { recursive: true, force: true }));
