@@ -6,6 +6,7 @@ import { buildContext } from './http/context.ts';
 import { useCsrfPrevention } from './http/csrf.ts';
 import { responseCookiesByRequest, useResponseHeaders } from './http/headers.ts';
 import { createMaskError } from './http/mask-error.ts';
+import { useResetPasswordPage } from './http/reset-page.ts';
 import type { Logger } from './log/logger.ts';
 import type { Services } from './services.ts';
 
@@ -42,6 +43,6 @@ export function createApp({ config, services, logger }: AppDependencies) {
       warn: (...args) => logger.warn(args.map(String).join(' ')),
       error: (...args) => logger.debug(args.map(String).join(' ')),
     },
-    plugins: [useCsrfPrevention(GRAPHQL_PATH), useResponseHeaders(GRAPHQL_PATH)],
+    plugins: [useCsrfPrevention(GRAPHQL_PATH), useResponseHeaders(GRAPHQL_PATH), useResetPasswordPage()],
   });
 }

@@ -85,3 +85,25 @@ describe('cookie settings', () => {
     }
   });
 });
+
+describe('the default reset page', () => {
+  it('is served at PUBLIC_URL/reset-password under a strict CSP and calls resetPassword', async () => {
+    const page = await fetch(`${app.url}/reset-password?token=abc`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toContain('text/html');
+    const csp = page.headers.get('content-security-policy') ?? '';
+    expect(csp).toContain("default-src 'none'");
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).toContain("frame-ancestors 'none'");
+    expect(page.headers.get('referrer-policy')).toBe('no-referrer');
+    const html = await page.text();
+    expect(html).toContain('<script src="/reset-password/page.js"></script>');
+    expect(html).not.toContain('abc');
+
+    const script = await fetch(`${app.url}/reset-password/page.js`);
+    expect(script.headers.get('content-type')).toContain('text/javascript');
+    const source = await script.text();
+    expect(source).toContain('resetPassword(token: $t, password: $p)');
+    expect(source).toContain("'content-type': 'application/json'");
+  });
+});
