@@ -82,7 +82,10 @@ builder.mutationFields((t) => ({
       // An HttpOnly cookie must not turn into a token in the body: script injected into the app
       // could otherwise trade the cookie for a long-lived refresh token it can read and carry off.
       if (presented.from !== 'arg' && mode === 'JSON') {
-        throw new AppError('BAD_USER_INPUT', { message: 'mode: a token sent as a cookie can only be refreshed in COOKIE or SESSION mode.', extensions: { field: 'mode' } });
+        throw new AppError('BAD_USER_INPUT', {
+          message: 'mode: a token sent as a cookie can only be refreshed in COOKIE or SESSION mode.',
+          extensions: { field: 'mode' },
+        });
       }
       try {
         const payload = deliver(ctx, await ctx.services.sessions.refresh(presented.token, mode));
