@@ -7,6 +7,7 @@ import { useCsrfPrevention } from './http/csrf.ts';
 import { responseCookiesByRequest, useResponseHeaders } from './http/headers.ts';
 import { createMaskError } from './http/mask-error.ts';
 import { useResetPasswordPage } from './http/reset-page.ts';
+import { useWellKnown } from './http/well-known.ts';
 import type { Logger } from './log/logger.ts';
 import type { Services } from './services.ts';
 
@@ -43,6 +44,11 @@ export function createApp({ config, services, logger }: AppDependencies) {
       warn: (...args) => logger.warn(args.map(String).join(' ')),
       error: (...args) => logger.debug(args.map(String).join(' ')),
     },
-    plugins: [useCsrfPrevention(GRAPHQL_PATH), useResponseHeaders(GRAPHQL_PATH), useResetPasswordPage()],
+    plugins: [
+      useWellKnown(config, () => services.signingKeys.jwks()),
+      useCsrfPrevention(GRAPHQL_PATH),
+      useResponseHeaders(GRAPHQL_PATH),
+      useResetPasswordPage(),
+    ],
   });
 }

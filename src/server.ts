@@ -60,7 +60,7 @@ export async function startServer(config: Config, logger: Logger, options: Start
 
     const secret = await loadOrCreateSecret(config, logger);
     const services = await createServices({ config, secret, db, mail, logger });
-    cleanups.push(() => services.background.drain());
+    cleanups.push(() => services.close());
 
     await ensureDefaultPolicies(db);
     const admin = await services.users.ensureFirstAdmin(DEFAULT_POLICIES.admin);

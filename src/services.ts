@@ -1,7 +1,5 @@
 import { BackgroundTasks } from './background.ts';
 import type { Config } from './config/config.ts';
-import { createAccessTokenSigner } from './crypto/jwt.ts';
-import { deriveKey } from './crypto/keys.ts';
 import { createDummyHash } from './crypto/password.ts';
 import type { Database } from './db/client.ts';
 import type { Logger } from './log/logger.ts';
@@ -10,7 +8,9 @@ import { AccessService } from './modules/access/access.service.ts';
 import { AuthService } from './modules/auth/auth.service.ts';
 import { PasswordResetService } from './modules/password-reset/password-reset.service.ts';
 import { SessionService } from './modules/sessions/session.service.ts';
+import { SigningKeyService } from './modules/signing-keys/signing-key.service.ts';
 import { UsersService } from './modules/users/users.service.ts';
+import { createRedisPubSub } from './pubsub/pubsub.ts';
 
 export interface Dependencies {
   config: Config;
@@ -23,21 +23,37 @@ export interface Dependencies {
 
 export type Services = Awaited<ReturnType<typeof createServices>>;
 
-/** Wires the feature services once per process; resolvers reach them through the context. */
+/**
+ * Wires the feature services once per process; resolvers reach them through the context.
+ * close() stops their timers and connections; the caller closes the database afterwards.
+ */
 export async function createServices({ config, secret, db, mail, logger }: Dependencies) {
   const background = new BackgroundTasks(logger);
-  const access = new AccessService(db);
-  const signer = createAccessTokenSigner(deriveKey(secret, 'access-token-hs256'), config.tokens);
-  const sessions = new SessionService(db, access, signer, config);
-  const dummyHash = await createDummyHash(config.passwords.argon2);
-  return {
-    db,
-    background,
-    access,
-    signer,
-    sessions,
-    users: new UsersService(db, access, config),
-    auth: new AuthService(db, sessions, config, dummyHash),
-    passwordReset: new PasswordResetService(db, sessions, mail, background, config, logger),
+  const pubsub = config.redis ? await createRedisPubSub(config.redis.url, config.redis.prefix, logger) : null;
+  const stops: (() => Promise<void> | void)[] = [() => pubsub?.close(), () => background.drain()];
+  const close = async () => {
+    for (const stop of stops.splice(0).reverse()) await stop();
   };
+  try {
+    const access = new AccessService(db);
+    const signingKeys = new SigningKeyService(db, secret, config, logger, pubsub);
+    await signingKeys.start();
+    stops.push(() => signingKeys.stop());
+    const sessions = new SessionService(db, access, signingKeys, config);
+    const dummyHash = await createDummyHash(config.passwords.argon2);
+    return {
+      db,
+      background,
+      access,
+      signingKeys,
+      sessions,
+      users: new UsersService(db, access, config),
+      auth: new AuthService(db, sessions, config, dummyHash),
+      passwordReset: new PasswordResetService(db, sessions, mail, background, config, logger),
+      close,
+    };
+  } catch (error) {
+    await close();
+    throw error;
+  }
 }

@@ -19,6 +19,7 @@ const EXPECTED_TABLES = [
   'Session',
   'SessionToken',
   'PasswordResetToken',
+  'SigningKey',
 ];
 
 async function query<T extends pg.QueryResultRow>(connectionString: string, sql: string): Promise<T[]> {

@@ -14,6 +14,40 @@ describe('loadConfig', () => {
     expect(config.passwords.argon2).toEqual({ memoryCost: 19456, timeCost: 2, parallelism: 1 });
     expect(config.cookies).toMatchObject({ secure: false, sameSite: 'lax', path: '/' });
     expect(config.passwordReset.allowList).toEqual(['http://127.0.0.1:4000/reset-password']);
+    expect(config.tokens).toMatchObject({
+      algorithm: 'EdDSA',
+      policiesClaim: 'policies',
+      keyReloadSeconds: 10,
+      refreshReuseGraceSeconds: 10,
+    });
+    expect(config).toMatchObject({ redis: null, trustedProxies: [], revocation: { pollSeconds: 1 } });
+  });
+
+  it('reads the token, Redis and proxy settings', () => {
+    const config = loadConfig({
+      JWT_ALGORITHM: 'ES256',
+      JWT_POLICIES_CLAIM: 'https://example.com/policies',
+      REDIS_URL: 'redis://127.0.0.1:6379',
+      REDIS_PREFIX: 'gh:prod',
+      TRUST_PROXY: '10.0.0.0/8, 192.0.2.1 ,2001:db8::/32',
+    });
+    expect(config.tokens).toMatchObject({ algorithm: 'ES256', policiesClaim: 'https://example.com/policies' });
+    expect(config.redis).toEqual({ url: 'redis://127.0.0.1:6379', prefix: 'gh:prod' });
+    expect(config.trustedProxies).toEqual(['10.0.0.0/8', '192.0.2.1', '2001:db8::/32']);
+  });
+
+  it.each([
+    ['JWT_ALGORITHM', 'HS256'],
+    ['JWT_ALGORITHM', 'none'],
+    ['JWT_POLICIES_CLAIM', 'sub'],
+    ['JWT_POLICIES_CLAIM', 'has space'],
+    ['REDIS_URL', 'http://127.0.0.1:6379'],
+    ['TRUST_PROXY', '10.0.0.0/33'],
+    ['TRUST_PROXY', 'proxy.example.com'],
+    ['TRUST_PROXY', '1.2.3.4/8/8'],
+    ['REFRESH_REUSE_GRACE', '0'],
+  ])('refuses %s=%j by name', (name, value) => {
+    expect(() => loadConfig({ [name]: value })).toThrow(new RegExp(name));
   });
 
   it('turns Secure cookies on for an https PUBLIC_URL', () => {

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
 import { parseDurationSeconds } from './duration.ts';
@@ -7,6 +8,7 @@ import { parseDurationSeconds } from './duration.ts';
 // this file: change both together.
 
 const OWASP_ARGON2 = { memoryKiB: 19456, timeCost: 2, parallelism: 1 } as const;
+const REGISTERED_CLAIMS = ['iss', 'sub', 'aud', 'exp', 'nbf', 'iat', 'jti', 'sid'];
 
 const duration = (fallback: string) =>
   z
@@ -58,6 +60,24 @@ const envSchema = z.object({
   SESSION_COOKIE_TTL: duration('1d'),
   PASSWORD_RESET_TTL: duration('1h'),
   JWT_AUDIENCE: z.string().min(1).default('gatehouse'),
+  JWT_ALGORITHM: z.enum(['EdDSA', 'ES256']).default('EdDSA'),
+  JWT_POLICIES_CLAIM: z
+    .string()
+    .regex(/^[A-Za-z][\w:/.-]{0,63}$/, 'must be a claim name (letters, digits, _ : / . -)')
+    .refine((v) => !REGISTERED_CLAIMS.includes(v), 'must not be a registered claim (iss, sub, aud, exp, nbf, iat, jti, sid)')
+    .default('policies'),
+  SIGNING_KEY_RELOAD_INTERVAL: duration('10s'),
+  REFRESH_REUSE_GRACE: duration('10s'),
+  REVOCATION_POLL_INTERVAL: duration('1s'),
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL')
+    .optional(),
+  REDIS_PREFIX: z
+    .string()
+    .regex(/^[\w:.-]{1,100}$/, 'must be letters, digits and _ : . - (at most 100)')
+    .default('gatehouse'),
+  TRUST_PROXY: z.string().optional(),
 
   PASSWORD_MIN_LENGTH: int(12, 8, 128),
   PASSWORD_MAX_LENGTH: int(128, 64, 1024),
@@ -153,6 +173,14 @@ function buildConfig(e: z.infer<typeof envSchema>, problems: string[]) {
     }
   }
 
+  const trustedProxies = (e.TRUST_PROXY ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  for (const entry of trustedProxies) {
+    if (!isIpOrCidr(entry)) problems.push(`TRUST_PROXY: "${entry}" is not an IP address or CIDR range`);
+  }
+
   let smtp: { url: string } | { host: string; port: number; secure: boolean; user?: string; password?: string } | null = null;
   if (e.EMAIL_SMTP_URL) smtp = { url: e.EMAIL_SMTP_URL };
   else if (e.EMAIL_SMTP_HOST) {
@@ -187,7 +215,14 @@ function buildConfig(e: z.infer<typeof envSchema>, problems: string[]) {
       refreshTtlSeconds: e.REFRESH_TOKEN_TTL,
       sessionTtlSeconds: e.SESSION_COOKIE_TTL,
       resetTtlSeconds: e.PASSWORD_RESET_TTL,
+      algorithm: e.JWT_ALGORITHM,
+      policiesClaim: e.JWT_POLICIES_CLAIM,
+      keyReloadSeconds: e.SIGNING_KEY_RELOAD_INTERVAL,
+      refreshReuseGraceSeconds: e.REFRESH_REUSE_GRACE,
     },
+    revocation: { pollSeconds: e.REVOCATION_POLL_INTERVAL },
+    redis: e.REDIS_URL ? { url: e.REDIS_URL, prefix: e.REDIS_PREFIX } : null,
+    trustedProxies,
     passwords: {
       minLength: e.PASSWORD_MIN_LENGTH,
       maxLength: e.PASSWORD_MAX_LENGTH,
@@ -204,4 +239,14 @@ function buildConfig(e: z.infer<typeof envSchema>, problems: string[]) {
     passwordReset: { defaultUrl: resetAllowList[0] ?? `${publicBase}/reset-password`, allowList: resetAllowList },
     email: { from: e.EMAIL_FROM, smtp, outboxDir: path.join(dataDir, 'outbox') },
   };
+}
+
+/** `203.0.113.7`, `2001:db8::1`, `10.0.0.0/8` or `2001:db8::/32`. */
+function isIpOrCidr(entry: string): boolean {
+  const [address = '', prefix, extra] = entry.split('/');
+  const family = isIP(address);
+  if (family === 0 || extra !== undefined) return false;
+  if (prefix === undefined) return true;
+  if (!/^\d{1,3}$/.test(prefix)) return false;
+  return Number(prefix) <= (family === 4 ? 32 : 128);
 }

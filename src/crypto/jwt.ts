@@ -1,51 +1,138 @@
-import { errors, jwtVerify, SignJWT } from 'jose';
+import { createPrivateKey, createPublicKey, generateKeyPairSync, type JsonWebKey, type KeyObject } from 'node:crypto';
+import { decodeProtectedHeader, errors, jwtVerify, SignJWT } from 'jose';
 
-// Access tokens: short-lived HS256 JWTs naming their session (`sid`). The algorithm list,
-// issuer and audience are pinned on verification, so `alg: none` and algorithm confusion fail.
+// Access tokens: short-lived JWTs signed with an asymmetric key (Ed25519 or P-256), named by a
+// `kid` header so verifiers pick the key from a published JWKS. Verification pins the algorithm
+// to the one of the key the kid names (never the header's choice), and the issuer, audience and
+// token type, so `alg: none`, HS256 keyed with a public key, and unknown keys all fail.
+
+export const SIGNING_ALGORITHMS = ['EdDSA', 'ES256'] as const;
+export type SigningAlgorithm = (typeof SIGNING_ALGORITHMS)[number];
+
+/** RFC 9068's media type for JWT access tokens, so they are not mistaken for ID tokens. */
+export const ACCESS_TOKEN_TYPE = 'at+jwt';
+const MAX_POLICIES = 256;
+
+export interface PublicJwk {
+  kty: string;
+  crv: string;
+  x: string;
+  y?: string;
+}
+
+export interface SigningKey {
+  kid: string;
+  algorithm: SigningAlgorithm;
+  privateKey: KeyObject;
+}
+
+export interface VerificationKey {
+  kid: string;
+  algorithm: SigningAlgorithm;
+  publicKey: KeyObject;
+}
 
 export interface AccessClaims {
   userId: string;
   sessionId: string;
-  policyIds: string[];
+  /** Policy names, under the configured claim. */
+  policies: string[];
 }
 
-export type VerifyResult = { ok: true; claims: AccessClaims } | { ok: false; reason: 'expired' | 'invalid' };
-
-export interface AccessTokenSigner {
-  sign(claims: AccessClaims, ttlSeconds: number): Promise<string>;
-  verify(token: string): Promise<VerifyResult>;
+export interface TokenOptions {
+  issuer: string;
+  audience: string;
+  policiesClaim: string;
 }
 
-const ALGORITHM = 'HS256';
+export type VerifyResult =
+  | { ok: true; claims: AccessClaims & { expiresAt: number } }
+  | { ok: false; reason: 'expired' | 'invalid' | 'unknown-key' };
 
-export function createAccessTokenSigner(key: Uint8Array, options: { issuer: string; audience: string }): AccessTokenSigner {
+/** A new key pair: the private key as PKCS#8 DER (to be encrypted at rest), the public one as a JWK. */
+export function generateSigningKeyPair(algorithm: SigningAlgorithm): { privateKeyPkcs8: Buffer; publicJwk: PublicJwk } {
+  const { privateKey, publicKey } =
+    algorithm === 'EdDSA' ? generateKeyPairSync('ed25519') : generateKeyPairSync('ec', { namedCurve: 'P-256' });
   return {
-    sign(claims, ttlSeconds) {
-      return new SignJWT({ sid: claims.sessionId, pol: claims.policyIds })
-        .setProtectedHeader({ alg: ALGORITHM, typ: 'JWT' })
-        .setSubject(claims.userId)
-        .setIssuer(options.issuer)
-        .setAudience(options.audience)
-        .setIssuedAt()
-        .setExpirationTime(Math.floor(Date.now() / 1000) + ttlSeconds)
-        .sign(key);
-    },
-    async verify(token) {
-      try {
-        const { payload } = await jwtVerify(token, key, {
-          algorithms: [ALGORITHM],
-          issuer: options.issuer,
-          audience: options.audience,
-          requiredClaims: ['sub', 'sid', 'exp', 'iat'],
-        });
-        const { sub, sid, pol } = payload;
-        if (typeof sub !== 'string' || typeof sid !== 'string' || !Array.isArray(pol) || !pol.every((p) => typeof p === 'string')) {
-          return { ok: false, reason: 'invalid' };
-        }
-        return { ok: true, claims: { userId: sub, sessionId: sid, policyIds: pol } };
-      } catch (error) {
-        return { ok: false, reason: error instanceof errors.JWTExpired ? 'expired' : 'invalid' };
-      }
-    },
+    privateKeyPkcs8: privateKey.export({ format: 'der', type: 'pkcs8' }),
+    publicJwk: toPublicJwk(publicKey.export({ format: 'jwk' })),
   };
+}
+
+export function importPrivateKey(pkcs8: Buffer, algorithm: SigningAlgorithm): KeyObject {
+  const key = createPrivateKey({ key: pkcs8, format: 'der', type: 'pkcs8' });
+  if (!matchesAlgorithm(key, algorithm)) throw new Error(`private key does not fit ${algorithm}`);
+  return key;
+}
+
+export function importPublicJwk(jwk: PublicJwk, algorithm: SigningAlgorithm): KeyObject {
+  const key = createPublicKey({ key: { ...jwk } as JsonWebKey, format: 'jwk' });
+  if (!matchesAlgorithm(key, algorithm)) throw new Error(`public key does not fit ${algorithm}`);
+  return key;
+}
+
+export function signAccessToken(claims: AccessClaims, ttlSeconds: number, key: SigningKey, options: TokenOptions): Promise<string> {
+  const now = Math.floor(Date.now() / 1000);
+  return new SignJWT({ sid: claims.sessionId, [options.policiesClaim]: claims.policies })
+    .setProtectedHeader({ alg: key.algorithm, kid: key.kid, typ: ACCESS_TOKEN_TYPE })
+    .setSubject(claims.userId)
+    .setIssuer(options.issuer)
+    .setAudience(options.audience)
+    .setIssuedAt(now)
+    .setExpirationTime(now + ttlSeconds)
+    .sign(key.privateKey);
+}
+
+export async function verifyAccessToken(
+  token: string,
+  findKey: (kid: string) => VerificationKey | undefined,
+  options: TokenOptions,
+): Promise<VerifyResult> {
+  let header: ReturnType<typeof decodeProtectedHeader>;
+  try {
+    header = decodeProtectedHeader(token);
+  } catch {
+    return { ok: false, reason: 'invalid' };
+  }
+  const { alg, kid } = header;
+  if (!SIGNING_ALGORITHMS.includes(alg as SigningAlgorithm) || typeof kid !== 'string' || kid.length === 0 || kid.length > 64) {
+    return { ok: false, reason: 'invalid' };
+  }
+  const key = findKey(kid);
+  if (!key) return { ok: false, reason: 'unknown-key' };
+  if (key.algorithm !== alg) return { ok: false, reason: 'invalid' };
+  try {
+    const { payload } = await jwtVerify(token, key.publicKey, {
+      algorithms: [key.algorithm],
+      issuer: options.issuer,
+      audience: options.audience,
+      typ: ACCESS_TOKEN_TYPE,
+      requiredClaims: ['sub', 'sid', 'exp', 'iat'],
+    });
+    const { sub, sid, exp } = payload;
+    const policies = payload[options.policiesClaim];
+    if (
+      typeof sub !== 'string' ||
+      typeof sid !== 'string' ||
+      typeof exp !== 'number' ||
+      !Array.isArray(policies) ||
+      policies.length > MAX_POLICIES ||
+      !policies.every((p) => typeof p === 'string')
+    ) {
+      return { ok: false, reason: 'invalid' };
+    }
+    return { ok: true, claims: { userId: sub, sessionId: sid, policies, expiresAt: exp } };
+  } catch (error) {
+    return { ok: false, reason: error instanceof errors.JWTExpired ? 'expired' : 'invalid' };
+  }
+}
+
+function toPublicJwk(jwk: JsonWebKey): PublicJwk {
+  if (typeof jwk.kty !== 'string' || typeof jwk.crv !== 'string' || typeof jwk.x !== 'string') throw new Error('unexpected public key');
+  return { kty: jwk.kty, crv: jwk.crv, x: jwk.x, ...(typeof jwk.y === 'string' ? { y: jwk.y } : {}) };
+}
+
+function matchesAlgorithm(key: KeyObject, algorithm: SigningAlgorithm): boolean {
+  if (algorithm === 'EdDSA') return key.asymmetricKeyType === 'ed25519';
+  return key.asymmetricKeyType === 'ec' && key.asymmetricKeyDetails?.namedCurve === 'prime256v1';
 }

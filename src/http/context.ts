@@ -25,7 +25,7 @@ export interface Context {
   config: Config;
 }
 
-type Credential = { viewer: Viewer; policyIds: readonly string[] } | { error: AppError } | null;
+type Credential = { viewer: Viewer; access: Promise<Access> } | { error: AppError } | null;
 
 /**
  * Request -> Context. Credential extractors run in order (bearer header, then session cookie);
@@ -41,10 +41,7 @@ export async function buildContext(
   const cookies = readAuthCookies(request.headers.get('cookie'), config.cookies);
   const credential = (await fromBearer(request, services)) ?? (await fromSessionCookie(cookies, services));
   const viewer = credential && 'viewer' in credential ? credential.viewer : null;
-  const access =
-    credential && 'viewer' in credential
-      ? await services.access.accessForPolicies(credential.policyIds)
-      : await services.access.publicAccess();
+  const access = credential && 'viewer' in credential ? await credential.access : await services.access.publicAccess();
   return {
     viewer,
     access,
@@ -63,15 +60,19 @@ async function fromBearer(request: Request, services: Services): Promise<Credent
   if (!header) return null;
   const match = /^Bearer ([A-Za-z0-9_.-]{1,4096})$/.exec(header.trim());
   if (!match?.[1]) return { error: new AppError('INVALID_TOKEN') };
-  const result = await services.signer.verify(match[1]);
+  const result = await services.signingKeys.verify(match[1]);
   if (!result.ok) return { error: new AppError(result.reason === 'expired' ? 'TOKEN_EXPIRED' : 'INVALID_TOKEN') };
-  const { userId, sessionId, policyIds } = result.claims;
-  return { viewer: { userId, sessionId, via: 'bearer' }, policyIds };
+  const { userId, sessionId, policies } = result.claims;
+  // The token carries policy names; the in-memory policy snapshot turns them into access.
+  return { viewer: { userId, sessionId, via: 'bearer' }, access: services.access.accessForPolicyNames(policies) };
 }
 
 async function fromSessionCookie(cookies: RequestCookies, services: Services): Promise<Credential> {
   if (!cookies.session) return null;
   const session = await services.sessions.validateSessionCookie(cookies.session);
   if (!session) return { error: new AppError('INVALID_TOKEN') };
-  return { viewer: { userId: session.userId, sessionId: session.sessionId, via: 'session' }, policyIds: session.policyIds };
+  return {
+    viewer: { userId: session.userId, sessionId: session.sessionId, via: 'session' },
+    access: services.access.accessForPolicies(session.policyIds),
+  };
 }

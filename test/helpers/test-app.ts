@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { inject } from 'vitest';
-import { loadConfig } from '../../src/config/config.ts';
+import { type Config, loadConfig } from '../../src/config/config.ts';
 import { createDatabase, type Database } from '../../src/db/client.ts';
 import { createLogger } from '../../src/log/logger.ts';
 import { startServer } from '../../src/server.ts';
@@ -11,6 +11,7 @@ import { type SmtpCatcher, startSmtpCatcher } from './smtp-catcher.ts';
 
 export interface TestApp {
   url: string;
+  config: Config;
   client: GraphQLTestClient;
   /** Direct database access, to assert on the rows the service wrote. */
   db: Database;
@@ -22,17 +23,19 @@ export const TEST_PASSWORD = 'correct horse battery staple';
 export const ADMIN_EMAIL = 'admin@gatehouse.test';
 
 /**
- * A real Gatehouse HTTP server on a free port, on the run's database, sending mail to a real
- * in-process SMTP server. Only configuration differs from production: cheap argon2 parameters.
+ * A real Gatehouse HTTP server on a free port, on the run's database (or the DATABASE_URL given),
+ * sending mail to a real in-process SMTP server. Only configuration differs from production:
+ * cheap argon2 parameters.
  */
 export async function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+  const databaseUrl = env.DATABASE_URL ?? inject('databaseUrl');
   const smtp = await startSmtpCatcher();
   const dataDir = await mkdtemp(path.join(tmpdir(), 'gatehouse-test-'));
   const config = loadConfig({
     NODE_ENV: 'test',
     PORT: '0',
     DATA_DIR: dataDir,
-    DATABASE_URL: inject('databaseUrl'),
+    DATABASE_URL: databaseUrl,
     DATABASE_POOL_SIZE: '4',
     SECRET: 'test-secret-test-secret-test-secret-0123456789',
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
@@ -44,9 +47,10 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
     ...env,
   });
   const server = await startServer(config, createLogger(config.logLevel), { migrate: false });
-  const db = createDatabase(inject('databaseUrl'), 2);
+  const db = createDatabase(databaseUrl, 2);
   return {
     url: server.url,
+    config,
     client: new GraphQLTestClient(`${server.url}/graphql`),
     db,
     smtp,

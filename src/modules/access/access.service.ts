@@ -3,6 +3,7 @@ import type { Access, Action, PermissionRule, Resource } from './access.types.ts
 
 interface LoadedPolicy {
   id: string;
+  name: string;
   adminAccess: boolean;
   permissions: { resource: string; action: string; fields: string[]; presets: unknown }[];
 }
@@ -11,6 +12,7 @@ interface PolicySnapshot {
   loadedAt: number;
   publicPolicyId: string | null;
   policies: Map<string, LoadedPolicy>;
+  idsByName: Map<string, string>;
   accessByKey: Map<string, Access>;
 }
 
@@ -40,6 +42,25 @@ export class AccessService {
 
   async accessForPolicies(policyIds: readonly string[]): Promise<Access> {
     return this.accessFor(await this.current(), policyIds);
+  }
+
+  /**
+   * Access for the policy names an access token carries. A name that no longer exists (a policy
+   * renamed or deleted since the token was signed) grants nothing: tokens only ever lose access.
+   */
+  async accessForPolicyNames(names: readonly string[]): Promise<Access> {
+    const snapshot = await this.current();
+    const ids = names.map((name) => snapshot.idsByName.get(name)).filter((id): id is string => id !== undefined);
+    return this.accessFor(snapshot, ids);
+  }
+
+  /** The names of a user's policies, as access tokens carry them. */
+  async policyNamesOfUser(userId: string): Promise<string[]> {
+    const [ids, snapshot] = await Promise.all([this.policyIdsOfUser(userId), this.current()]);
+    return ids
+      .map((id) => snapshot.policies.get(id)?.name)
+      .filter((name): name is string => name !== undefined)
+      .sort();
   }
 
   /** Policies of a user: granted directly, and through their role and the role's ancestors. */
@@ -83,6 +104,7 @@ export class AccessService {
     const rows = await this.db.policy.findMany({
       select: {
         id: true,
+        name: true,
         isPublic: true,
         adminAccess: true,
         permissions: { select: { resource: true, action: true, fields: true, presets: true } },
@@ -92,6 +114,7 @@ export class AccessService {
       loadedAt: Date.now(),
       publicPolicyId: rows.find((r) => r.isPublic)?.id ?? null,
       policies: new Map(rows.map((r) => [r.id, r])),
+      idsByName: new Map(rows.map((r) => [r.name, r.id])),
       accessByKey: new Map(),
     };
     this.snapshot = snapshot;

@@ -1,10 +1,10 @@
 import type { Config } from '../../config/config.ts';
-import type { AccessTokenSigner } from '../../crypto/jwt.ts';
 import { createOpaqueToken, parseOpaqueToken, secretMatches } from '../../crypto/tokens.ts';
 import type { Database } from '../../db/client.ts';
 import { AppError } from '../../errors.ts';
 import type { AuthMode } from '../../generated/prisma/enums.ts';
 import type { AccessService } from '../access/access.service.ts';
+import type { SigningKeyService } from '../signing-keys/signing-key.service.ts';
 
 export interface ClientInfo {
   userAgent: string | null;
@@ -42,7 +42,7 @@ export class SessionService {
   constructor(
     private readonly db: Database,
     private readonly access: AccessService,
-    private readonly signer: AccessTokenSigner,
+    private readonly signingKeys: SigningKeyService,
     private readonly config: Config,
   ) {}
 
@@ -157,9 +157,9 @@ export class SessionService {
     tokenTtl: number,
   ): Promise<IssuedCredentials> {
     if (mode === 'SESSION') return { userId, sessionId, mode, accessToken: null, token, expiresIn: tokenTtl, tokenTtl };
-    const policyIds = await this.access.policyIdsOfUser(userId);
+    const policies = await this.access.policyNamesOfUser(userId);
     const ttl = this.config.tokens.accessTtlSeconds;
-    const accessToken = await this.signer.sign({ userId, sessionId, policyIds }, ttl);
+    const accessToken = await this.signingKeys.sign({ userId, sessionId, policies });
     return { userId, sessionId, mode, accessToken, token, expiresIn: ttl, tokenTtl };
   }
 }

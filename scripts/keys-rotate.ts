@@ -1,0 +1,48 @@
+// npm run keys:rotate: adds a new access-token signing key (of JWT_ALGORITHM) to DATABASE_URL or, when it is
+// unset, to the embedded PGlite database in ${DATA_DIR:-./data}/pglite: the same database and SECRET the server
+// uses (same config, same .env). New tokens are signed with the new key once each running server has reloaded
+// its keys (within SIGNING_KEY_RELOAD_INTERVAL, at once when REDIS_URL is set); the old keys stay published until
+// every token they signed has expired, then are dropped. With the embedded database, stop the server first:
+// PGlite takes no lock on its directory.
+import 'dotenv/config';
+import path from 'node:path';
+import { loadConfig } from '../src/config/config.ts';
+import { loadOrCreateSecret } from '../src/config/secret.ts';
+import { createDatabase } from '../src/db/client.ts';
+import { type EmbeddedPostgres, startEmbeddedPostgres } from '../src/db/embedded.ts';
+import { createLogger } from '../src/log/logger.ts';
+import { SigningKeyService } from '../src/modules/signing-keys/signing-key.service.ts';
+import { createRedisPubSub } from '../src/pubsub/pubsub.ts';
+
+async function main(): Promise<void> {
+  const config = loadConfig(process.env);
+  const logger = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel);
+  let embedded: EmbeddedPostgres | null = null;
+  let connectionString = config.databaseUrl;
+  if (!connectionString) {
+    embedded = await startEmbeddedPostgres({ dataDir: path.join(config.dataDir, 'pglite') });
+    connectionString = embedded.connectionString;
+  }
+  const db = createDatabase(connectionString, 1);
+  const pubsub = config.redis ? await createRedisPubSub(config.redis.url, config.redis.prefix, logger) : null;
+  try {
+    const keys = new SigningKeyService(db, await loadOrCreateSecret(config, logger), config, logger, pubsub);
+    const created = await keys.rotate();
+    console.log(`New signing key ${created.kid} (${created.algorithm}, generation ${created.generation}).`);
+    console.log(
+      `Published keys: ${keys
+        .jwks()
+        .keys.map((k) => k.kid)
+        .join(', ')}`,
+    );
+  } finally {
+    await pubsub?.close();
+    await db.$disconnect();
+    await embedded?.stop(); // closing PGlite is what flushes it to disk
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exitCode = 1;
+});
