@@ -7,6 +7,7 @@ import type { MailTransport } from './mail/mail.transport.ts';
 import { AccessService } from './modules/access/access.service.ts';
 import { AuthService } from './modules/auth/auth.service.ts';
 import { PasswordResetService } from './modules/password-reset/password-reset.service.ts';
+import { RevocationService } from './modules/sessions/revocation.service.ts';
 import { SessionService } from './modules/sessions/session.service.ts';
 import { SigningKeyService } from './modules/signing-keys/signing-key.service.ts';
 import { UsersService } from './modules/users/users.service.ts';
@@ -39,13 +40,17 @@ export async function createServices({ config, secret, db, mail, logger }: Depen
     const signingKeys = new SigningKeyService(db, secret, config, logger, pubsub);
     await signingKeys.start();
     stops.push(() => signingKeys.stop());
-    const sessions = new SessionService(db, access, signingKeys, config);
+    const revocations = new RevocationService(db, config, logger, pubsub);
+    await revocations.start();
+    stops.push(() => revocations.stop());
+    const sessions = new SessionService(db, access, signingKeys, revocations, config);
     const dummyHash = await createDummyHash(config.passwords.argon2);
     return {
       db,
       background,
       access,
       signingKeys,
+      revocations,
       sessions,
       users: new UsersService(db, access, config),
       auth: new AuthService(db, sessions, config, dummyHash),

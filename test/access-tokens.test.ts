@@ -89,7 +89,7 @@ describe('GET /.well-known/openid-configuration', () => {
 });
 
 describe('a third-party verifier (jose createRemoteJWKSet on our JWKS)', () => {
-  it('accepts a fresh token offline', async () => {
+  it('accepts a fresh token offline; after logout only this service refuses it at once', async () => {
     const user = await registerAndLogin(app);
     // Pointed at the running service; the discovery document gives the issuer to pin.
     const jwks = createRemoteJWKSet(new URL(`${app.url}/.well-known/jwks.json`));
@@ -98,6 +98,13 @@ describe('a third-party verifier (jose createRemoteJWKSet on our JWKS)', () => {
     const { payload } = await verifyOffline(user.accessToken);
     expect(payload).toMatchObject({ sub: user.id, policies: ['User'] });
     await expect(jwtVerify(user.accessToken, jwks, { issuer: 'https://other.example', audience: 'api.example.test' })).rejects.toThrow();
+
+    // Offline verification cannot see revocation: a verifier without a call back to Gatehouse
+    // accepts the token until `exp`. Only Gatehouse's own `viewer` refuses it from logout on.
+    const logout = await app.client.raw({ query: 'mutation { logout }' }, { token: user.accessToken });
+    expect(logout.data).toEqual({ logout: true });
+    expect((await verifyOffline(user.accessToken)).payload.sub).toBe(user.id);
+    expect((await app.client.request(ViewerDocument, {}, { token: user.accessToken })).code).toBe('INVALID_TOKEN');
   });
 });
 

@@ -54,7 +54,7 @@ export async function buildContext(
   };
 }
 
-/** Verifies the JWT alone: no database round trip on this path. */
+/** Verifies the JWT and checks its session against the in-memory revocation view: no database round trip. */
 async function fromBearer(request: Request, services: Services): Promise<Credential> {
   const header = request.headers.get('authorization');
   if (!header) return null;
@@ -63,6 +63,7 @@ async function fromBearer(request: Request, services: Services): Promise<Credent
   const result = await services.signingKeys.verify(match[1]);
   if (!result.ok) return { error: new AppError(result.reason === 'expired' ? 'TOKEN_EXPIRED' : 'INVALID_TOKEN') };
   const { userId, sessionId, policies } = result.claims;
+  if (services.revocations.isRevoked(sessionId)) return { error: new AppError('INVALID_TOKEN') };
   // The token carries policy names; the in-memory policy snapshot turns them into access.
   return { viewer: { userId, sessionId, via: 'bearer' }, access: services.access.accessForPolicyNames(policies) };
 }

@@ -6,12 +6,15 @@ import { type Config, loadConfig } from '../../src/config/config.ts';
 import { createDatabase, type Database } from '../../src/db/client.ts';
 import { createLogger } from '../../src/log/logger.ts';
 import { startServer } from '../../src/server.ts';
+import type { Services } from '../../src/services.ts';
 import { GraphQLTestClient } from './graphql-client.ts';
 import { type SmtpCatcher, startSmtpCatcher } from './smtp-catcher.ts';
 
 export interface TestApp {
   url: string;
   config: Config;
+  /** The server's own services, for operations that have no API yet (e.g. revokeUserSessions). */
+  services: Services;
   client: GraphQLTestClient;
   /** Direct database access, to assert on the rows the service wrote. */
   db: Database;
@@ -51,6 +54,7 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
   return {
     url: server.url,
     config,
+    services: server.services,
     client: new GraphQLTestClient(`${server.url}/graphql`),
     db,
     smtp,

@@ -2,9 +2,11 @@ import type { Config } from '../../config/config.ts';
 import { createOpaqueToken, parseOpaqueToken, secretMatches } from '../../crypto/tokens.ts';
 import type { Database } from '../../db/client.ts';
 import { AppError } from '../../errors.ts';
+import type { Prisma } from '../../generated/prisma/client.ts';
 import type { AuthMode } from '../../generated/prisma/enums.ts';
 import type { AccessService } from '../access/access.service.ts';
 import type { SigningKeyService } from '../signing-keys/signing-key.service.ts';
+import type { RevocationService } from './revocation.service.ts';
 
 export interface ClientInfo {
   userAgent: string | null;
@@ -43,6 +45,7 @@ export class SessionService {
     private readonly db: Database,
     private readonly access: AccessService,
     private readonly signingKeys: SigningKeyService,
+    private readonly revocations: RevocationService,
     private readonly config: Config,
   ) {}
 
@@ -103,12 +106,28 @@ export class SessionService {
     await this.revokeSession(row.sessionId, reason);
   }
 
-  async revokeSession(sessionId: string, reason: string): Promise<void> {
-    await this.db.session.updateMany({ where: { id: sessionId, revokedAt: null }, data: { revokedAt: new Date(), revokedReason: reason } });
+  /** Ends one session; its access tokens are refused from now on, on every instance. */
+  async revokeSession(sessionId: string, reason: string): Promise<boolean> {
+    return (await this.revokeWhere({ id: sessionId }, reason)) > 0;
   }
 
-  async revokeUserSessions(userId: string, reason: string): Promise<void> {
-    await this.db.session.updateMany({ where: { userId, revokedAt: null }, data: { revokedAt: new Date(), revokedReason: reason } });
+  /**
+   * Ends every session of a user (password reset, suspension, "log out everywhere"), or every
+   * one but `exceptSessionId` (password change). Returns how many were ended.
+   */
+  async revokeUserSessions(userId: string, reason: string, exceptSessionId?: string): Promise<number> {
+    return this.revokeWhere({ userId, ...(exceptSessionId ? { id: { not: exceptSessionId } } : {}) }, reason);
+  }
+
+  /** Every revocation goes through here, so the revocation view hears of each one. */
+  private async revokeWhere(where: Prisma.SessionWhereInput, reason: string): Promise<number> {
+    const rows = await this.db.session.updateManyAndReturn({
+      where: { ...where, revokedAt: null },
+      data: { revokedAt: new Date(), revokedReason: reason },
+      select: { id: true, revokedAt: true },
+    });
+    await this.revocations.record(rows.map((r) => ({ sessionId: r.id, revokedAt: r.revokedAt as Date })));
+    return rows.length;
   }
 
   /** The viewer behind a session cookie, or null when the cookie proves nothing. */
