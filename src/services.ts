@@ -9,6 +9,7 @@ import { AuthService } from './modules/auth/auth.service.ts';
 import { PasswordResetService } from './modules/password-reset/password-reset.service.ts';
 import { RevocationService } from './modules/sessions/revocation.service.ts';
 import { SessionService } from './modules/sessions/session.service.ts';
+import { TokenFamily } from './modules/sessions/token-family.ts';
 import { SigningKeyService } from './modules/signing-keys/signing-key.service.ts';
 import { UsersService } from './modules/users/users.service.ts';
 import { createRedisPubSub } from './pubsub/pubsub.ts';
@@ -43,7 +44,10 @@ export async function createServices({ config, secret, db, mail, logger }: Depen
     const revocations = new RevocationService(db, config, logger, pubsub);
     await revocations.start();
     stops.push(() => revocations.stop());
-    const sessions = new SessionService(db, access, signingKeys, revocations, config);
+    const family = new TokenFamily(db, secret, config.tokens.refreshReuseGraceSeconds * 1000);
+    family.startSweeping();
+    stops.push(() => family.stop());
+    const sessions = new SessionService(db, access, signingKeys, revocations, config, family);
     const dummyHash = await createDummyHash(config.passwords.argon2);
     return {
       db,

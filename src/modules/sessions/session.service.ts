@@ -7,6 +7,7 @@ import type { AuthMode } from '../../generated/prisma/enums.ts';
 import type { AccessService } from '../access/access.service.ts';
 import type { SigningKeyService } from '../signing-keys/signing-key.service.ts';
 import type { RevocationService } from './revocation.service.ts';
+import { kindOf, type TokenFamily } from './token-family.ts';
 
 export interface ClientInfo {
   userAgent: string | null;
@@ -47,6 +48,7 @@ export class SessionService {
     private readonly signingKeys: SigningKeyService,
     private readonly revocations: RevocationService,
     private readonly config: Config,
+    private readonly family: TokenFamily,
   ) {}
 
   async createSession(userId: string, mode: AuthMode, client: ClientInfo): Promise<IssuedCredentials> {
@@ -61,7 +63,7 @@ export class SessionService {
         ip: client.ip,
         expiresAt,
         tokens: {
-          create: [{ id: opaque.id, kind: mode === 'SESSION' ? 'SESSION' : 'REFRESH', secretHash: opaque.secretHash, expiresAt }],
+          create: [{ id: opaque.id, kind: kindOf(mode), secretHash: opaque.secretHash, expiresAt }],
         },
       },
       select: { id: true },
@@ -70,31 +72,29 @@ export class SessionService {
   }
 
   /**
-   * Exchanges a refresh or session token for new credentials in the requested mode. The old token
-   * is claimed with a conditional update, so of two concurrent refreshes exactly one succeeds.
+   * Exchanges a refresh or session token for new credentials in the requested mode. Each token is
+   * exchanged once (see TokenFamily): concurrent refreshes of one token all receive the same
+   * successor or a clean error. A used token presented again within REFRESH_REUSE_GRACE gets that
+   * successor too; after it, the token has been copied, so the whole session is revoked.
    */
   async refresh(token: string, mode: AuthMode): Promise<IssuedCredentials> {
-    const row = await this.findValidToken(token);
-    const now = new Date();
-    const claimed = await this.db.sessionToken.updateMany({ where: { id: row.id, usedAt: null }, data: { usedAt: now } });
-    if (claimed.count !== 1) throw new AppError('INVALID_TOKEN');
-
-    const ttl = this.tokenTtl(mode);
-    const opaque = createOpaqueToken();
-    const expiresAt = new Date(now.getTime() + ttl * 1000);
-    await this.db.$transaction([
-      this.db.sessionToken.create({
-        data: {
-          id: opaque.id,
-          sessionId: row.sessionId,
-          kind: mode === 'SESSION' ? 'SESSION' : 'REFRESH',
-          secretHash: opaque.secretHash,
-          expiresAt,
-        },
-      }),
-      this.db.session.update({ where: { id: row.sessionId }, data: { mode, lastUsedAt: now, expiresAt } }),
-    ]);
-    return this.credentials(row.session.userId, row.sessionId, mode, opaque.token, ttl);
+    const row = await this.findLiveToken(token);
+    const userId = row.session.userId;
+    if (!row.usedAt) {
+      const ttl = this.tokenTtl(mode);
+      const issued = await this.family.rotate(row.id, row.sessionId, mode, ttl);
+      if (issued) return this.credentials(userId, row.sessionId, mode, issued.token, ttl);
+    }
+    const replay = await this.family.replay(row.id);
+    if (replay.outcome === 'reuse') {
+      await this.revokeSession(row.sessionId, 'refresh-token-reuse');
+      throw new AppError('INVALID_TOKEN');
+    }
+    // The successor's kind was fixed by the first refresh; a request for the other kind gets an error, not a new token.
+    if (replay.outcome !== 'successor' || replay.kind !== kindOf(mode)) throw new AppError('INVALID_TOKEN');
+    const remaining = Math.floor((replay.expiresAt.getTime() - Date.now()) / 1000);
+    if (remaining <= 0) throw new AppError('TOKEN_EXPIRED');
+    return this.credentials(userId, row.sessionId, mode, replay.token, remaining);
   }
 
   /** Ends the session a token belongs to; a used or expired token still names its session. */
@@ -133,7 +133,7 @@ export class SessionService {
   /** The viewer behind a session cookie, or null when the cookie proves nothing. */
   async validateSessionCookie(token: string): Promise<SessionViewer | null> {
     try {
-      const row = await this.findValidToken(token);
+      const row = await this.findLiveToken(token);
       if (row.kind !== 'SESSION' || row.usedAt) return null;
       return { userId: row.session.userId, sessionId: row.sessionId, policyIds: await this.access.policyIdsOfUser(row.session.userId) };
     } catch (error) {
@@ -142,7 +142,8 @@ export class SessionService {
     }
   }
 
-  private async findValidToken(token: string) {
+  /** The presented token's row, used or not, as long as its session is live; throws otherwise. */
+  private async findLiveToken(token: string) {
     const parsed = parseOpaqueToken(token);
     if (!parsed) throw new AppError('INVALID_TOKEN');
     const row = await this.db.sessionToken.findUnique({
@@ -158,9 +159,10 @@ export class SessionService {
       },
     });
     if (!row || !secretMatches(parsed.secret, row.secretHash)) throw new AppError('INVALID_TOKEN');
-    if (row.usedAt || row.session.revokedAt || row.session.user.status !== 'ACTIVE') throw new AppError('INVALID_TOKEN');
+    if (row.session.revokedAt || row.session.user.status !== 'ACTIVE') throw new AppError('INVALID_TOKEN');
     const now = Date.now();
-    if (row.expiresAt.getTime() <= now || row.session.expiresAt.getTime() <= now) throw new AppError('TOKEN_EXPIRED');
+    // A used token's own expiry no longer matters: its grace window ends long before.
+    if ((!row.usedAt && row.expiresAt.getTime() <= now) || row.session.expiresAt.getTime() <= now) throw new AppError('TOKEN_EXPIRED');
     return row;
   }
 

@@ -1,0 +1,77 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LoginDocument, RefreshDocument, ViewerDocument } from './generated/graphql.ts';
+import { registerAndLogin, registerUser } from './helpers/factories.ts';
+import { findCookie } from './helpers/graphql-client.ts';
+import { startTestApp, TEST_PASSWORD, type TestApp } from './helpers/test-app.ts';
+
+// Refresh tokens of a session form a family: each is exchanged once. A rotated token coming back
+// within REFRESH_REUSE_GRACE (a second tab, a retry) gets the successor already issued; coming back
+// later it proves a copy exists, and the whole session ends. A 1 s grace keeps these tests short.
+const GRACE_MS = 1000;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+let app: TestApp;
+beforeAll(async () => {
+  app = await startTestApp({ REFRESH_REUSE_GRACE: '1s' });
+});
+afterAll(() => app.close());
+
+const refresh = (refreshToken: string, mode: 'JSON' | 'SESSION' = 'JSON') => app.client.request(RefreshDocument, { refreshToken, mode });
+const tokenRow = (token: string) => app.db.sessionToken.findUniqueOrThrow({ where: { id: token.split('.')[0]! } });
+
+describe('refresh-token reuse', () => {
+  it('after the grace window revokes the whole session, records why, and ends its newest tokens too', async () => {
+    const user = await registerAndLogin(app);
+    const next = (await refresh(user.refreshToken)).data!.refresh;
+    await sleep(GRACE_MS + 200);
+
+    const reuse = await refresh(user.refreshToken);
+    expect(reuse.code).toBe('INVALID_TOKEN');
+    const session = await app.db.session.findUniqueOrThrow({ where: { id: (await tokenRow(user.refreshToken)).sessionId } });
+    expect(session).toMatchObject({ revokedReason: 'refresh-token-reuse', revokedAt: expect.any(Date) });
+    // The thief's (or the victim's) newest tokens are dead as well, the access token at once.
+    expect((await refresh(next.refreshToken!)).code).toBe('INVALID_TOKEN');
+    expect((await app.client.request(ViewerDocument, {}, { token: next.accessToken! })).code).toBe('INVALID_TOKEN');
+  });
+
+  it('within the grace window gives the same successor, kept sealed on the old row and wiped afterwards', async () => {
+    const user = await registerAndLogin(app);
+    const first = (await refresh(user.refreshToken)).data!.refresh;
+    const second = await refresh(user.refreshToken);
+    expect(second.errors).toBeUndefined();
+    expect(second.data!.refresh.refreshToken).toBe(first.refreshToken);
+    expect((await app.client.request(ViewerDocument, {}, { token: second.data!.refresh.accessToken! })).data?.viewer?.id).toBe(user.id);
+    // A successor of the other kind is not minted for a latecomer: a clean error, the session lives.
+    expect((await refresh(user.refreshToken, 'SESSION')).code).toBe('INVALID_TOKEN');
+
+    const old = await tokenRow(user.refreshToken);
+    expect(old.successorId).toBe(first.refreshToken!.split('.')[0]);
+    expect(old.successorCiphertext).toMatch(/^v1\.[\w-]+\.[\w-]+\.[\w-]+$/);
+    expect(old.successorCiphertext).not.toContain(first.refreshToken!.split('.')[1]);
+
+    await sleep(GRACE_MS + 1200); // the sweep runs once per grace period
+    expect((await tokenRow(user.refreshToken)).successorCiphertext).toBeNull();
+    expect((await app.db.session.findUniqueOrThrow({ where: { id: old.sessionId } })).revokedAt).toBeNull();
+  });
+
+  it('concurrent refreshes of one token all receive the same successor or a clean error, never two live successors', async () => {
+    const user = await registerAndLogin(app);
+    const results = await Promise.all(Array.from({ length: 10 }, () => refresh(user.refreshToken)));
+    for (const r of results) expect(r.code ?? 'ok').toMatch(/^(ok|INVALID_TOKEN)$/);
+    const issued = new Set(results.filter((r) => !r.errors).map((r) => r.data!.refresh.refreshToken));
+    expect(issued.size).toBe(1);
+    const { sessionId } = await tokenRow(user.refreshToken);
+    expect(await app.db.sessionToken.count({ where: { sessionId, usedAt: null } })).toBe(1);
+    expect((await app.db.session.findUniqueOrThrow({ where: { id: sessionId } })).revokedAt).toBeNull();
+  });
+
+  it('in SESSION mode, a cookie refreshed twice at once yields one cookie value', async () => {
+    const user = await registerUser(app);
+    const login = await app.client.request(LoginDocument, { email: user.email, password: TEST_PASSWORD, mode: 'SESSION' });
+    const cookie = `gatehouse_session_token=${findCookie(login, 'gatehouse_session_token')!.value}`;
+    const both = await Promise.all([1, 2].map(() => app.client.request(RefreshDocument, { mode: 'SESSION' }, { cookie })));
+    const values = both.map((r) => findCookie(r, 'gatehouse_session_token')?.value);
+    expect(values[0]).toBeTruthy();
+    expect(values[1]).toBe(values[0]);
+  });
+});
