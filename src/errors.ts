@@ -11,6 +11,16 @@ export const ERROR_CODES = {
   EMAIL_TAKEN: 'An account with this email already exists.',
   GRAPHQL_VALIDATION_FAILED: 'The request is not a valid GraphQL operation for this schema.',
   CSRF_REJECTED: 'This request needs a JSON content type or a CSRF-prevention header.',
+  RATE_LIMITED: 'Too many attempts. Try again later.',
+  SENSITIVE_FIELD_REPEATED: 'This operation may appear only once per request.',
+  BATCHING_NOT_SUPPORTED: 'Send one operation per request; batched requests are not supported.',
+  REQUEST_TOO_LARGE: 'The request body is too large.',
+  QUERY_TOO_DEEP: 'The query is nested too deeply.',
+  QUERY_TOO_MANY_ALIASES: 'The query uses too many aliases.',
+  QUERY_TOO_MANY_TOKENS: 'The query is too long.',
+  QUERY_TOO_MANY_DIRECTIVES: 'The query uses too many directives.',
+  QUERY_TOO_COSTLY: 'The query asks for too much at once.',
+  INTROSPECTION_DISABLED: 'Introspection is disabled on this server.',
   INTERNAL_SERVER_ERROR: 'Unexpected error.',
 } as const;
 

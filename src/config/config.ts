@@ -2,6 +2,7 @@ import { isIP } from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
 import { parseDurationSeconds } from './duration.ts';
+import { readOperationRates } from './rate-limits.ts';
 
 // Every setting comes from the environment (and `.env`), is validated here once, and is passed
 // down as a typed Config. Nothing else reads process.env. README's configuration table mirrors
@@ -30,6 +31,21 @@ const bool = (fallback: boolean | undefined) =>
     .transform((v) => (v === undefined || v === 'auto' ? fallback : ['true', '1', 'yes'].includes(v)));
 
 const int = (fallback: number, min: number, max: number) => z.coerce.number().int().min(min).max(max).default(fallback);
+
+/** A positive limit, or `off` (null) to switch that limit off. */
+const limitOrOff = (fallback: number, max: number) =>
+  z
+    .string()
+    .default(String(fallback))
+    .transform((value, ctx) => {
+      if (value.trim().toLowerCase() === 'off') return null;
+      const n = Number(value);
+      if (!Number.isSafeInteger(n) || n < 1 || n > max) {
+        ctx.addIssue({ code: 'custom', message: `expected a whole number from 1 to ${max}, or off` });
+        return z.NEVER;
+      }
+      return n;
+    });
 
 const httpUrl = z
   .string()
@@ -109,6 +125,22 @@ const envSchema = z.object({
   EMAIL_SMTP_USER: z.string().optional(),
   EMAIL_SMTP_PASSWORD: z.string().optional(),
   EMAIL_SMTP_SECURE: bool(false),
+
+  LOGIN_LOCKOUT_THRESHOLD: int(5, 1, 1000),
+  LOGIN_LOCKOUT_WINDOW: duration('15m').refine((s) => s <= 86400, 'must be at most 1d'),
+  LOGIN_LOCKOUT_BASE: duration('1m').refine((s) => s <= 86400, 'must be at most 1d'),
+  LOGIN_LOCKOUT_MAX: duration('15m').refine((s) => s <= 86400, 'must be at most 1d'),
+  // The in-memory store expires entries with timers, which top out at 24.8 days.
+  LOGIN_KNOWN_IP_TTL: duration('14d').refine((s) => s <= 24 * 86400, 'must be at most 24d'),
+
+  GRAPHQL_INTROSPECTION: bool(undefined),
+  GRAPHQL_MAX_DEPTH: limitOrOff(8, 1000),
+  GRAPHQL_MAX_ALIASES: limitOrOff(10, 1000),
+  GRAPHQL_MAX_TOKENS: limitOrOff(1000, 100_000),
+  GRAPHQL_MAX_DIRECTIVES: limitOrOff(20, 1000),
+  GRAPHQL_MAX_COST: limitOrOff(500, 1_000_000),
+  CORS_ORIGINS: z.string().optional(),
+  CORS_MAX_AGE: duration('10m'),
 });
 
 export type Env = Record<string, string | undefined>;
@@ -130,12 +162,12 @@ export function loadConfig(env: Env): Config {
     throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
   }
   const problems: string[] = [];
-  const config = buildConfig(parsed.data, problems);
+  const config = buildConfig(parsed.data, problems, cleaned);
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
 }
 
-function buildConfig(e: z.infer<typeof envSchema>, problems: string[]) {
+function buildConfig(e: z.infer<typeof envSchema>, problems: string[], env: Env = {}) {
   const production = e.NODE_ENV === 'production';
   const publicUrl = new URL(e.PUBLIC_URL ?? `http://${e.HOST.includes(':') ? `[${e.HOST}]` : e.HOST}:${e.PORT}`);
   const publicBase = publicUrl.href.replace(/\/$/, '');
@@ -193,6 +225,10 @@ function buildConfig(e: z.infer<typeof envSchema>, problems: string[]) {
     };
   }
 
+  if (e.LOGIN_LOCKOUT_BASE > e.LOGIN_LOCKOUT_MAX) problems.push('LOGIN_LOCKOUT_BASE: must not exceed LOGIN_LOCKOUT_MAX');
+  const corsOrigins = readCorsOrigins(e.CORS_ORIGINS, problems);
+  const operationRates = readOperationRates(env, problems);
+
   const dataDir = path.resolve(e.DATA_DIR);
   return {
     env: e.NODE_ENV,
@@ -238,7 +274,50 @@ function buildConfig(e: z.infer<typeof envSchema>, problems: string[]) {
     },
     passwordReset: { defaultUrl: resetAllowList[0] ?? `${publicBase}/reset-password`, allowList: resetAllowList },
     email: { from: e.EMAIL_FROM, smtp, outboxDir: path.join(dataDir, 'outbox') },
+    rateLimits: {
+      operations: operationRates,
+      lockout: {
+        threshold: e.LOGIN_LOCKOUT_THRESHOLD,
+        windowSeconds: e.LOGIN_LOCKOUT_WINDOW,
+        baseSeconds: e.LOGIN_LOCKOUT_BASE,
+        maxSeconds: e.LOGIN_LOCKOUT_MAX,
+        knownIpTtlSeconds: e.LOGIN_KNOWN_IP_TTL,
+      },
+    },
+    graphqlLimits: {
+      introspection: e.GRAPHQL_INTROSPECTION ?? !production,
+      maxDepth: e.GRAPHQL_MAX_DEPTH,
+      maxAliases: e.GRAPHQL_MAX_ALIASES,
+      maxTokens: e.GRAPHQL_MAX_TOKENS,
+      maxDirectives: e.GRAPHQL_MAX_DIRECTIVES,
+      maxCost: e.GRAPHQL_MAX_COST,
+    },
+    cors: { origins: corsOrigins, maxAgeSeconds: e.CORS_MAX_AGE },
+    // Browsers must keep to https once they have reached an https PUBLIC_URL.
+    hsts: publicUrl.protocol === 'https:',
   };
+}
+
+/**
+ * Exact origins (`https://app.example.com`, `http://localhost:5173`): scheme, host and port only.
+ * `*` and `null` are refused, since every listed origin gets credentialed access.
+ */
+function readCorsOrigins(value: string | undefined, problems: string[]): string[] {
+  const entries = (value ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  for (const entry of entries) {
+    let origin: string | null = null;
+    try {
+      const url = new URL(entry);
+      if (/^https?:$/.test(url.protocol)) origin = url.origin;
+    } catch {
+      origin = null;
+    }
+    if (origin !== entry) problems.push(`CORS_ORIGINS: "${entry}" is not an exact origin such as https://app.example.com (no path, no *)`);
+  }
+  return entries;
 }
 
 /** `203.0.113.7`, `2001:db8::1`, `10.0.0.0/8` or `2001:db8::/32`. */
