@@ -7,6 +7,11 @@ import type { MailTransport } from './mail/mail.transport.ts';
 import { AccessService } from './modules/access/access.service.ts';
 import { AuthService } from './modules/auth/auth.service.ts';
 import { PasswordResetService } from './modules/password-reset/password-reset.service.ts';
+import { KnownIps } from './modules/rate-limits/known-ips.ts';
+import { createMemoryLimiterStore, createRedisLimiterStore } from './modules/rate-limits/limiter-store.ts';
+import { LockoutService } from './modules/rate-limits/lockout.service.ts';
+import { RateLimitService } from './modules/rate-limits/rate-limit.service.ts';
+import { createSubjectHasher } from './modules/rate-limits/subject-key.ts';
 import { RevocationService } from './modules/sessions/revocation.service.ts';
 import { SessionService } from './modules/sessions/session.service.ts';
 import { TokenFamily } from './modules/sessions/token-family.ts';
@@ -49,6 +54,14 @@ export async function createServices({ config, secret, db, mail, logger }: Depen
     stops.push(() => family.stop());
     const sessions = new SessionService(db, access, signingKeys, revocations, config, family);
     const dummyHash = await createDummyHash(config.passwords.argon2);
+    // Limits hold across instances when they share Redis; in process memory otherwise.
+    const limiterStore = config.redis
+      ? await createRedisLimiterStore(config.redis.url, config.redis.prefix, logger)
+      : createMemoryLimiterStore();
+    stops.push(() => limiterStore.close());
+    const hashSubject = createSubjectHasher(secret);
+    const knownIps = new KnownIps(limiterStore, config.rateLimits.lockout.knownIpTtlSeconds, hashSubject);
+    const lockout = new LockoutService(limiterStore, knownIps, db, mail, background, config, logger);
     return {
       db,
       background,
@@ -57,7 +70,8 @@ export async function createServices({ config, secret, db, mail, logger }: Depen
       revocations,
       sessions,
       users: new UsersService(db, access, config),
-      auth: new AuthService(db, sessions, config, dummyHash),
+      auth: new AuthService(db, sessions, config, dummyHash, lockout),
+      rateLimits: new RateLimitService(limiterStore, config.rateLimits.operations, hashSubject, knownIps),
       passwordReset: new PasswordResetService(db, sessions, mail, background, config, logger),
       close,
     };

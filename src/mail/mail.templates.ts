@@ -18,3 +18,17 @@ export function passwordResetMail(to: string, link: string, validMinutes: number
 <p>If it was not you, ignore this email: your password stays as it is.</p>`;
   return { to, subject: 'Reset your password', text, html };
 }
+
+const forHowLong = (seconds: number) =>
+  seconds < 60 ? `${seconds} second${seconds === 1 ? '' : 's'}` : `${Math.round(seconds / 60)} minute${seconds < 90 ? '' : 's'}`;
+
+/** Sent once per lockout, to the account's owner; it names no IP or device (the attacker's or not). */
+export function loginLockedMail(to: string, lockedSeconds: number): MailMessage {
+  const paragraphs = [
+    `After several failed sign-in attempts, signing in to your account is paused for ${forHowLong(lockedSeconds)}.`,
+    'If it was you, wait and try again, or reset your password. Signing in from a network you have signed in from recently still works.',
+    'If it was not you, someone may be guessing your password: choose a strong, unique one by resetting it.',
+  ];
+  const html = paragraphs.map((p) => `<p>${escapeHtml(p)}</p>`).join('\n');
+  return { to, subject: 'Sign-in to your account was paused', text: paragraphs.join('\n\n'), html };
+}

@@ -8,6 +8,7 @@ import { createLogger } from '../../src/log/logger.ts';
 import { startServer } from '../../src/server.ts';
 import type { Services } from '../../src/services.ts';
 import { GraphQLTestClient } from './graphql-client.ts';
+import { RELAXED_RATE_LIMITS } from './rate-limits.ts';
 import { type SmtpCatcher, startSmtpCatcher } from './smtp-catcher.ts';
 
 export interface TestApp {
@@ -28,7 +29,7 @@ export const ADMIN_EMAIL = 'admin@gatehouse.test';
 /**
  * A real Gatehouse HTTP server on a free port, on the run's database (or the DATABASE_URL given),
  * sending mail to a real in-process SMTP server. Only configuration differs from production:
- * cheap argon2 parameters.
+ * cheap argon2 parameters, and per-operation rate limits out of reach unless a test sets them.
  */
 export async function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
   const databaseUrl = env.DATABASE_URL ?? inject('databaseUrl');
@@ -47,6 +48,7 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
     EMAIL_SMTP_URL: smtp.url,
     ADMIN_EMAIL: ADMIN_EMAIL,
     ADMIN_PASSWORD: TEST_PASSWORD,
+    ...RELAXED_RATE_LIMITS,
     ...env,
   });
   const server = await startServer(config, createLogger(config.logLevel), { migrate: false });

@@ -2,6 +2,7 @@ import { AppError } from '../../errors.ts';
 import { type AuthMode as AuthModeValue, AuthMode as AuthModeValues } from '../../generated/prisma/enums.ts';
 import { builder } from '../../graphql/builder.ts';
 import type { Context } from '../../http/context.ts';
+import { enforceRateLimit, tokenSubject } from '../rate-limits/rate-limit.guard.ts';
 import type { IssuedCredentials } from '../sessions/session.service.ts';
 
 const AuthMode = builder.enumType(AuthModeValues, {
@@ -65,8 +66,10 @@ builder.mutationFields((t) => ({
       otp: t.arg.string({ description: 'A TOTP code, for accounts with two-factor authentication.' }),
       mode: t.arg({ type: AuthMode, defaultValue: 'JSON' }),
     },
-    resolve: async (_root, { email, password, mode }, ctx) =>
-      deliver(ctx, await ctx.services.auth.login(email, password, mode ?? 'JSON', ctx.client)),
+    resolve: async (_root, { email, password, mode }, ctx) => {
+      await enforceRateLimit(ctx, 'login', email);
+      return deliver(ctx, await ctx.services.auth.login(email, password, mode ?? 'JSON', ctx.client));
+    },
   }),
   refresh: t.field({
     type: AuthPayload,
@@ -78,6 +81,7 @@ builder.mutationFields((t) => ({
     resolve: async (_root, args, ctx) => {
       const mode = args.mode ?? 'JSON';
       const presented = presentedToken(ctx, args.refreshToken, mode);
+      await enforceRateLimit(ctx, 'refresh', presented && tokenSubject(presented.token));
       if (!presented) throw new AppError('INVALID_TOKEN', { message: 'No refresh token was sent.' });
       // An HttpOnly cookie must not turn into a token in the body: script injected into the app
       // could otherwise trade the cookie for a long-lived refresh token it can read and carry off.

@@ -3,6 +3,7 @@ import { verifyPassword } from '../../crypto/password.ts';
 import type { Database } from '../../db/client.ts';
 import { AppError } from '../../errors.ts';
 import type { AuthMode } from '../../generated/prisma/enums.ts';
+import type { LockoutService } from '../rate-limits/lockout.service.ts';
 import type { ClientInfo, IssuedCredentials, SessionService } from '../sessions/session.service.ts';
 import { normalizeEmail } from '../users/users.validation.ts';
 
@@ -12,13 +13,34 @@ export class AuthService {
     private readonly sessions: SessionService,
     private readonly config: Config,
     private readonly dummyHash: string,
+    private readonly lockout: LockoutService,
   ) {}
 
   /**
    * Password login. Unknown email, wrong password and an inactive account give the same error,
    * and each costs one password verification (a dummy hash stands in for unknown emails).
+   * A locked account (too many failures) is refused before any of that, and every failure counts
+   * towards the next lockout, whether or not the account exists.
    */
   async login(emailInput: string, password: string, mode: AuthMode, client: ClientInfo): Promise<IssuedCredentials> {
+    const subject = await this.lockout.subjectFor(emailInput, client.ip);
+    await this.lockout.assertNotLocked(subject);
+    try {
+      const credentials = await this.verifyAndCreateSession(emailInput, password, mode, client);
+      await this.lockout.recordSuccess(emailInput, client.ip);
+      return credentials;
+    } catch (error) {
+      if (error instanceof AppError && error.code === 'INVALID_CREDENTIALS') await this.lockout.recordFailure(subject, emailInput);
+      throw error;
+    }
+  }
+
+  private async verifyAndCreateSession(
+    emailInput: string,
+    password: string,
+    mode: AuthMode,
+    client: ClientInfo,
+  ): Promise<IssuedCredentials> {
     // Absurd input is refused before any work; this depends on the input alone, not the account.
     if (password.length === 0 || password.length > this.config.passwords.maxLength * 4) throw new AppError('INVALID_CREDENTIALS');
     let email: string;

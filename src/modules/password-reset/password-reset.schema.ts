@@ -1,4 +1,5 @@
 import { builder } from '../../graphql/builder.ts';
+import { enforceRateLimit, tokenSubject } from '../rate-limits/rate-limit.guard.ts';
 
 builder.mutationFields((t) => ({
   requestPasswordReset: t.boolean({
@@ -7,7 +8,8 @@ builder.mutationFields((t) => ({
       email: t.arg.string({ required: true }),
       resetUrl: t.arg.string({ description: 'Page the link opens; must match PASSWORD_RESET_URL_ALLOW_LIST exactly.' }),
     },
-    resolve: (_root, { email, resetUrl }, ctx) => {
+    resolve: async (_root, { email, resetUrl }, ctx) => {
+      await enforceRateLimit(ctx, 'requestPasswordReset', email);
       ctx.services.passwordReset.requestReset(email, resetUrl);
       return true;
     },
@@ -19,6 +21,7 @@ builder.mutationFields((t) => ({
       password: t.arg.string({ required: true }),
     },
     resolve: async (_root, { token, password }, ctx) => {
+      await enforceRateLimit(ctx, 'resetPassword', tokenSubject(token));
       await ctx.services.passwordReset.resetPassword(token, password);
       return true;
     },

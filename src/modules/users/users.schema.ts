@@ -1,5 +1,6 @@
 import { UserStatus as UserStatusValues } from '../../generated/prisma/enums.ts';
 import { builder } from '../../graphql/builder.ts';
+import { enforceRateLimit } from '../rate-limits/rate-limit.guard.ts';
 
 export const UserStatus = builder.enumType(UserStatusValues, { name: 'UserStatus' });
 
@@ -45,7 +46,14 @@ builder.mutationField('createUser', (t) =>
     description: "Registers a user. Every field set must be allowed by the caller's users:create permission.",
     authScopes: { permission: { resource: 'users', action: 'create' } },
     args: { input: t.arg({ type: CreateUserInput, required: true }) },
-    resolve: (query, _root, { input }, ctx) =>
-      ctx.services.users.createUser(ctx.access, { ...input, policies: input.policies?.map(String), role: input.role?.toString() }, query),
+    resolve: async (query, _root, { input }, ctx) => {
+      // Registration is limited; an administrator creating accounts is not (they hold every right anyway).
+      if (!ctx.access.admin) await enforceRateLimit(ctx, 'createUser', input.email);
+      return ctx.services.users.createUser(
+        ctx.access,
+        { ...input, policies: input.policies?.map(String), role: input.role?.toString() },
+        query,
+      );
+    },
   }),
 );
