@@ -3,7 +3,10 @@ import { createYoga } from 'graphql-yoga';
 import type { Config } from './config/config.ts';
 import { schema } from './graphql/schema.ts';
 import { buildContext } from './http/context.ts';
+import { corsOptions } from './http/cors.ts';
 import { useCsrfPrevention } from './http/csrf.ts';
+import { prepareGraphiQL } from './http/graphiql.ts';
+import { useGraphQLLimits } from './http/graphql-limits.ts';
 import { responseCookiesByRequest, useResponseHeaders } from './http/headers.ts';
 import { createMaskError } from './http/mask-error.ts';
 import { useResetPasswordPage } from './http/reset-page.ts';
@@ -20,6 +23,7 @@ export interface AppDependencies {
 }
 
 export function createApp({ config, services, logger }: AppDependencies) {
+  const graphiql = config.graphiql ? prepareGraphiQL({ title: 'Gatehouse' }) : null;
   return createYoga<{ req?: IncomingMessage }>({
     schema,
     graphqlEndpoint: GRAPHQL_PATH,
@@ -30,12 +34,16 @@ export function createApp({ config, services, logger }: AppDependencies) {
     },
     maskedErrors: { maskError: createMaskError(logger) },
     graphiql: config.graphiql ? { title: 'Gatehouse' } : false,
+    // The very page whose inline scripts the CSP names by hash.
+    ...(graphiql ? { renderGraphiQL: () => graphiql.html } : {}),
     landingPage: false,
     // File uploads are not part of this API, and multipart bodies would dodge CSRF checks.
     multipart: false,
     maxRequestBodySize: config.maxRequestBodyBytes,
-    // Cross-origin browser access is off until an allow-list is configured.
-    cors: false,
+    // Cross-origin browser access only for the CORS_ORIGINS allow-list (off when it is empty).
+    cors: corsOptions(config.cors, GRAPHQL_PATH),
+    // One operation per request: an array of fifty logins must not be fifty attempts in one.
+    batching: false,
     // Yoga reports every GraphQL error, expected ones included, at error level; the unexpected
     // ones are logged by maskError, so Yoga's own reports go to debug.
     logging: {
@@ -47,7 +55,8 @@ export function createApp({ config, services, logger }: AppDependencies) {
     plugins: [
       useWellKnown(config, () => services.signingKeys.jwks()),
       useCsrfPrevention(GRAPHQL_PATH),
-      useResponseHeaders(GRAPHQL_PATH),
+      useResponseHeaders(GRAPHQL_PATH, { hsts: config.hsts, cors: config.cors.origins.length > 0, graphiqlCsp: graphiql?.csp ?? null }),
+      ...useGraphQLLimits(config.graphqlLimits),
       useResetPasswordPage(),
     ],
   });

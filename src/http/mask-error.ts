@@ -1,5 +1,5 @@
 import { GraphQLError } from 'graphql';
-import { AppError } from '../errors.ts';
+import { AppError, ERROR_CODES, type ErrorCode } from '../errors.ts';
 import type { Logger } from '../log/logger.ts';
 
 // GraphQL errors are recognised by name, not instanceof: the executor may load another copy of
@@ -10,6 +10,9 @@ type GraphQLErrorLike = Error & {
   path?: readonly (string | number)[];
   nodes?: GraphQLError['nodes'];
 };
+
+/** Yoga's own request errors, under our documented codes and messages. */
+const YOGA_CODES: Record<string, ErrorCode> = { REQUEST_ENTITY_TOO_LARGE: 'REQUEST_TOO_LARGE' };
 
 const isGraphQLError = (error: unknown): error is GraphQLErrorLike => error instanceof Error && error.name === 'GraphQLError';
 
@@ -36,6 +39,9 @@ export function createMaskError(logger: Logger) {
       return new GraphQLError(cause.message, { ...location, extensions: { ...cause.extensions, code: cause.code } });
     }
     if (graphqlError && cause === undefined) {
+      const yogaCode = YOGA_CODES[String(graphqlError.extensions?.code)];
+      if (yogaCode)
+        return new GraphQLError(ERROR_CODES[yogaCode], { ...location, extensions: { ...graphqlError.extensions, code: yogaCode } });
       const code = graphqlError.extensions?.code ?? 'GRAPHQL_VALIDATION_FAILED';
       return new GraphQLError(graphqlError.message, { ...location, extensions: { ...graphqlError.extensions, code } });
     }

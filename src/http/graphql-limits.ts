@@ -1,0 +1,104 @@
+import { blockFieldSuggestionsPlugin } from '@escape.tech/graphql-armor-block-field-suggestions';
+import { costLimitRule } from '@escape.tech/graphql-armor-cost-limit';
+import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases';
+import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
+import { maxDirectivesRule } from '@escape.tech/graphql-armor-max-directives';
+import { MaxTokensParserWLexer } from '@escape.tech/graphql-armor-max-tokens';
+import { type ASTVisitor, GraphQLError, type ValidationContext, type ValidationRule } from 'graphql';
+import type { Plugin } from 'graphql-yoga';
+import type { Config } from '../config/config.ts';
+import { ERROR_CODES, type ErrorCode } from '../errors.ts';
+import { sensitiveFieldsOnceRule } from './sensitive-fields-rule.ts';
+
+// Everything here runs before any resolver (and before the context is built): a request that
+// breaks one of these limits costs a parse and a validation, and nothing else. Validation results
+// are cached per document by Yoga, so well-behaved clients pay for the rules once per query text.
+
+const limitError = (code: ErrorCode, limit: number) => new GraphQLError(ERROR_CODES[code], { extensions: { code, limit } });
+
+/**
+ * Armor's rules report through our codes instead of throwing their own "Syntax Error" message:
+ * `propagateOnRejection: false` plus an onReject that reports to the validation context.
+ */
+const reportAs =
+  (code: ErrorCode, limit: number) =>
+  (context: ValidationContext | null): void =>
+    context?.reportError(limitError(code, limit));
+
+const armorOptions = (code: ErrorCode, limit: number) => ({ propagateOnRejection: false, onReject: [reportAs(code, limit)] });
+
+function introspectionDisabledRule(context: ValidationContext): ASTVisitor {
+  return {
+    Field(node) {
+      if (node.name.value === '__schema' || node.name.value === '__type') {
+        context.reportError(
+          new GraphQLError(ERROR_CODES.INTROSPECTION_DISABLED, { nodes: [node], extensions: { code: 'INTROSPECTION_DISABLED' } }),
+        );
+      }
+    },
+  };
+}
+
+export function validationRules(limits: Config['graphqlLimits']): ValidationRule[] {
+  const rules: ValidationRule[] = [sensitiveFieldsOnceRule];
+  if (!limits.introspection) rules.push(introspectionDisabledRule);
+  if (limits.maxDepth !== null) rules.push(maxDepthRule({ n: limits.maxDepth, ...armorOptions('QUERY_TOO_DEEP', limits.maxDepth) }));
+  if (limits.maxAliases !== null)
+    rules.push(maxAliasesRule({ n: limits.maxAliases, ...armorOptions('QUERY_TOO_MANY_ALIASES', limits.maxAliases) }));
+  if (limits.maxDirectives !== null)
+    rules.push(maxDirectivesRule({ n: limits.maxDirectives, ...armorOptions('QUERY_TOO_MANY_DIRECTIVES', limits.maxDirectives) }));
+  if (limits.maxCost !== null) rules.push(costLimitRule({ maxCost: limits.maxCost, ...armorOptions('QUERY_TOO_COSTLY', limits.maxCost) }));
+  return rules as ValidationRule[];
+}
+
+/** Stops the lexer after `maxTokens` tokens, so a huge document costs no more than a small one. */
+function parseWithTokenLimit(maxTokens: number) {
+  return (source: Parameters<typeof parseDocument>[0], options?: Parameters<typeof parseDocument>[1]) => {
+    let exceeded = false;
+    try {
+      return parseDocument(source, { ...options, n: maxTokens, onReject: [() => (exceeded = true)] });
+    } catch (error) {
+      throw exceeded ? limitError('QUERY_TOO_MANY_TOKENS', maxTokens) : error;
+    }
+  };
+}
+
+function parseDocument(
+  source: ConstructorParameters<typeof MaxTokensParserWLexer>[0],
+  options: ConstructorParameters<typeof MaxTokensParserWLexer>[1],
+) {
+  return new MaxTokensParserWLexer(source, options).parseDocument();
+}
+
+/**
+ * Query limits (tokens, depth, aliases, directives, cost), the once-per-document rule for
+ * sensitive fields, introspection when it is off, no field suggestions, and no array batching.
+ */
+export function useGraphQLLimits(limits: Config['graphqlLimits']): Plugin[] {
+  const rules = validationRules(limits);
+  const maxTokens = limits.maxTokens;
+  return [
+    {
+      onParse({ setParseFn }) {
+        if (maxTokens !== null) setParseFn(parseWithTokenLimit(maxTokens) as never);
+      },
+      onValidate({ addValidationRule }) {
+        for (const rule of rules) addValidationRule(rule);
+      },
+      // Yoga refuses arrays already (batching is off); this gives the refusal our documented code.
+      onRequestParse() {
+        return {
+          onRequestParseDone({ requestParserResult }) {
+            if (Array.isArray(requestParserResult)) {
+              throw new GraphQLError(ERROR_CODES.BATCHING_NOT_SUPPORTED, {
+                extensions: { code: 'BATCHING_NOT_SUPPORTED', http: { status: 400 } },
+              });
+            }
+          },
+        };
+      },
+    },
+    // "Did you mean ...?" would let anyone map a schema with introspection off.
+    blockFieldSuggestionsPlugin({ mask: '' }) as Plugin,
+  ];
+}
