@@ -9,6 +9,8 @@ export const ERROR_CODES = {
   TOKEN_EXPIRED: 'The token has expired.',
   BAD_USER_INPUT: 'The input is invalid.',
   EMAIL_TAKEN: 'An account with this email already exists.',
+  NOT_FOUND: 'Nothing was found, or you may not access it.',
+  INVALID_CURRENT_PASSWORD: 'The current password is not correct.',
   GRAPHQL_VALIDATION_FAILED: 'The request is not a valid GraphQL operation for this schema.',
   CSRF_REJECTED: 'This request needs a JSON content type or a CSRF-prevention header.',
   RATE_LIMITED: 'Too many attempts. Try again later.',

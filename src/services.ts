@@ -6,6 +6,7 @@ import type { Logger } from './log/logger.ts';
 import type { MailTransport } from './mail/mail.transport.ts';
 import { AccessService } from './modules/access/access.service.ts';
 import { AuthService } from './modules/auth/auth.service.ts';
+import { PasswordChangeService } from './modules/password-change/password-change.service.ts';
 import { PasswordResetService } from './modules/password-reset/password-reset.service.ts';
 import { KnownIps } from './modules/rate-limits/known-ips.ts';
 import { createMemoryLimiterStore, createRedisLimiterStore } from './modules/rate-limits/limiter-store.ts';
@@ -72,6 +73,7 @@ export async function createServices({ config, secret, db, mail, logger }: Depen
       users: new UsersService(db, access, config),
       auth: new AuthService(db, sessions, config, dummyHash, lockout),
       rateLimits: new RateLimitService(limiterStore, config.rateLimits.operations, hashSubject, knownIps),
+      passwordChange: new PasswordChangeService(db, sessions, config),
       passwordReset: new PasswordResetService(db, sessions, mail, background, config, logger),
       close,
     };

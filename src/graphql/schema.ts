@@ -4,6 +4,8 @@ import './scalars.ts';
 import '../modules/users/users.schema.ts';
 import '../modules/auth/auth.schema.ts';
 import '../modules/password-reset/password-reset.schema.ts';
+import '../modules/sessions/session.schema.ts';
+import '../modules/password-change/password-change.schema.ts';
 
 builder.queryType({});
 builder.mutationType({});

@@ -1,14 +1,18 @@
 import type { IncomingMessage } from 'node:http';
 import type { ClientInfo } from '../modules/sessions/session.service.ts';
+import { createTrustedProxies, resolveClientIp, type TrustedProxies } from './client-ip.ts';
 
-/**
- * The client as this process sees it: the socket's address. Forwarded headers are not trusted
- * here; a trusted-proxy setting is what may later allow them.
- */
-export function readClientInfo(request: Request, req: IncomingMessage | undefined): ClientInfo {
-  const address = req?.socket?.remoteAddress ?? null;
+const trustedByConfig = new WeakMap<readonly string[], TrustedProxies>();
+
+/** The client as this process can establish it: the socket peer, or X-Forwarded-For through trusted proxies only. */
+export function readClientInfo(request: Request, req: IncomingMessage | undefined, trustedProxies: readonly string[]): ClientInfo {
+  let trusted = trustedByConfig.get(trustedProxies);
+  if (!trusted) {
+    trusted = createTrustedProxies(trustedProxies);
+    trustedByConfig.set(trustedProxies, trusted);
+  }
   return {
     userAgent: request.headers.get('user-agent'),
-    ip: address?.startsWith('::ffff:') ? address.slice(7) : address,
+    ip: resolveClientIp(req?.socket?.remoteAddress, request.headers.get('x-forwarded-for'), trusted),
   };
 }

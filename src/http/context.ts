@@ -46,7 +46,7 @@ export async function buildContext(
     viewer,
     access,
     authError: credential && 'error' in credential ? credential.error : null,
-    client: readClientInfo(request, req),
+    client: readClientInfo(request, req, config.trustedProxies),
     cookies,
     responseCookies: new ResponseCookies(config.cookies),
     services,

@@ -103,18 +103,23 @@ builder.mutationFields((t) => ({
     },
   }),
   logout: t.boolean({
-    description: 'Ends the session of the given refresh token, of the cookie, or of the bearer token; clears the auth cookies.',
+    description:
+      'Ends the session of the given refresh token, of the cookie, or of the bearer token (with allSessions: every session of that user); clears the auth cookies. Access tokens of ended sessions are refused at once.',
     args: {
       refreshToken: t.arg.string(),
       mode: t.arg({ type: AuthMode, defaultValue: 'JSON' }),
+      allSessions: t.arg.boolean({ defaultValue: false, description: 'Log out everywhere: end every session of the user.' }),
     },
     resolve: async (_root, args, ctx) => {
       const presented = presentedToken(ctx, args.refreshToken, args.mode ?? 'JSON');
       if (ctx.cookies.refresh) ctx.responseCookies.clear('refresh');
       if (ctx.cookies.session || args.mode === 'SESSION') ctx.responseCookies.clear('session');
       if (args.mode === 'COOKIE' && !ctx.cookies.refresh) ctx.responseCookies.clear('refresh');
-      if (presented) await ctx.services.sessions.revokeByToken(presented.token, 'logout');
-      else if (ctx.viewer) await ctx.services.sessions.revokeSession(ctx.viewer.sessionId, 'logout');
+      const allSessions = args.allSessions === true;
+      const reason = allSessions ? 'logout-all' : 'logout';
+      if (presented) await ctx.services.sessions.revokeByToken(presented.token, reason, { allSessions });
+      else if (ctx.viewer && allSessions) await ctx.services.sessions.revokeUserSessions(ctx.viewer.userId, reason);
+      else if (ctx.viewer) await ctx.services.sessions.revokeSession(ctx.viewer.sessionId, reason);
       else throw new AppError('INVALID_TOKEN', { message: 'No refresh token or session was sent.' });
       return true;
     },

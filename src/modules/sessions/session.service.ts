@@ -29,6 +29,16 @@ export interface IssuedCredentials {
   tokenTtl: number;
 }
 
+/** A session as its owner may see it: never a token. */
+export interface SessionSummary {
+  id: string;
+  createdAt: Date;
+  lastUsedAt: Date;
+  expiresAt: Date;
+  userAgent: string | null;
+  ip: string | null;
+}
+
 export interface SessionViewer {
   userId: string;
   sessionId: string;
@@ -36,6 +46,10 @@ export interface SessionViewer {
 }
 
 const USER_AGENT_MAX = 512;
+/** Session-cookie requests record lastUsedAt at most this often: not a write per request. */
+const LAST_USED_THROTTLE_MS = 60_000;
+const MAX_LISTED_SESSIONS = 100;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /**
  * Sessions and their opaque tokens. A session is one login; its current token is a refresh token
@@ -97,13 +111,43 @@ export class SessionService {
     return this.credentials(userId, row.sessionId, mode, replay.token, remaining);
   }
 
-  /** Ends the session a token belongs to; a used or expired token still names its session. */
-  async revokeByToken(token: string, reason: string): Promise<void> {
+  /**
+   * Ends the session a token belongs to; a used or expired token still names its session. With
+   * `allSessions` ("log out everywhere") it ends every session of the user, and then the token
+   * must belong to a live session: an old token of an ended session proves nothing.
+   */
+  async revokeByToken(token: string, reason: string, options: { allSessions?: boolean } = {}): Promise<void> {
+    if (options.allSessions) {
+      const row = await this.findLiveToken(token);
+      await this.revokeUserSessions(row.session.userId, reason);
+      return;
+    }
     const parsed = parseOpaqueToken(token);
     const row =
       parsed && (await this.db.sessionToken.findUnique({ where: { id: parsed.id }, select: { sessionId: true, secretHash: true } }));
     if (!parsed || !row || !secretMatches(parsed.secret, row.secretHash)) throw new AppError('INVALID_TOKEN');
     await this.revokeSession(row.sessionId, reason);
+  }
+
+  /** The user's live sessions, most recently used first. */
+  listLiveSessions(userId: string): Promise<SessionSummary[]> {
+    return this.db.session.findMany({
+      where: { userId, revokedAt: null, expiresAt: { gt: new Date() } },
+      orderBy: [{ lastUsedAt: 'desc' }, { id: 'asc' }],
+      take: MAX_LISTED_SESSIONS,
+      select: { id: true, createdAt: true, lastUsedAt: true, expiresAt: true, userAgent: true, ip: true },
+    });
+  }
+
+  /**
+   * Ends one of the user's own live sessions. Another user's session, an ended one and an id that
+   * does not exist all give the same NOT_FOUND, so ids of other users' sessions cannot be probed.
+   */
+  async revokeOwnSession(userId: string, sessionId: string): Promise<void> {
+    const ended = UUID.test(sessionId)
+      ? await this.revokeWhere({ id: sessionId, userId, expiresAt: { gt: new Date() } }, 'revoked-by-user')
+      : 0;
+    if (ended === 0) throw new AppError('NOT_FOUND');
   }
 
   /** Ends one session; its access tokens are refused from now on, on every instance. */
@@ -135,6 +179,14 @@ export class SessionService {
     try {
       const row = await this.findLiveToken(token);
       if (row.kind !== 'SESSION' || row.usedAt) return null;
+      const now = Date.now();
+      if (row.session.lastUsedAt.getTime() < now - LAST_USED_THROTTLE_MS) {
+        // Conditional, so concurrent requests of one session write once.
+        await this.db.session.updateMany({
+          where: { id: row.sessionId, lastUsedAt: { lt: new Date(now - LAST_USED_THROTTLE_MS) } },
+          data: { lastUsedAt: new Date(now) },
+        });
+      }
       return { userId: row.session.userId, sessionId: row.sessionId, policyIds: await this.access.policyIdsOfUser(row.session.userId) };
     } catch (error) {
       if (error instanceof AppError) return null;
@@ -155,7 +207,7 @@ export class SessionService {
         expiresAt: true,
         usedAt: true,
         sessionId: true,
-        session: { select: { userId: true, revokedAt: true, expiresAt: true, user: { select: { status: true } } } },
+        session: { select: { userId: true, revokedAt: true, expiresAt: true, lastUsedAt: true, user: { select: { status: true } } } },
       },
     });
     if (!row || !secretMatches(parsed.secret, row.secretHash)) throw new AppError('INVALID_TOKEN');

@@ -1,0 +1,38 @@
+import type { Config } from '../../config/config.ts';
+import { hashPassword, verifyPassword } from '../../crypto/password.ts';
+import type { Database } from '../../db/client.ts';
+import { AppError } from '../../errors.ts';
+import type { SessionService } from '../sessions/session.service.ts';
+import { checkPasswordLength } from '../users/users.validation.ts';
+
+export class PasswordChangeService {
+  constructor(
+    private readonly db: Database,
+    private readonly sessions: SessionService,
+    private readonly config: Config,
+  ) {}
+
+  /**
+   * Sets a new password for a signed-in user who proves the current one. Every other session of
+   * the user ends (their access tokens are refused at once) and outstanding reset tokens are void;
+   * the session that made the change stays.
+   */
+  async changePassword(userId: string, currentSessionId: string, currentPassword: string, newPassword: string): Promise<void> {
+    const { maxLength } = this.config.passwords;
+    if (currentPassword.length === 0 || currentPassword.length > maxLength * 4) throw new AppError('INVALID_CURRENT_PASSWORD');
+    checkPasswordLength(newPassword, this.config.passwords, 'newPassword');
+    const user = await this.db.user.findUnique({ where: { id: userId }, select: { passwordHash: true, status: true } });
+    if (user?.status !== 'ACTIVE') throw new AppError('FORBIDDEN');
+    if (!(await verifyPassword(user.passwordHash, currentPassword))) throw new AppError('INVALID_CURRENT_PASSWORD');
+
+    const passwordHash = await hashPassword(newPassword, this.config.passwords.argon2);
+    const now = new Date();
+    const [changed] = await this.db.$transaction([
+      // Only if the hash is still the one verified: of two concurrent changes, one wins.
+      this.db.user.updateMany({ where: { id: userId, passwordHash: user.passwordHash }, data: { passwordHash, passwordChangedAt: now } }),
+      this.db.passwordResetToken.updateMany({ where: { userId, usedAt: null }, data: { usedAt: now } }),
+    ]);
+    if (changed.count !== 1) throw new AppError('INVALID_CURRENT_PASSWORD');
+    await this.sessions.revokeUserSessions(userId, 'password-change', currentSessionId);
+  }
+}
