@@ -1,0 +1,200 @@
+// npm run bench:limits — what the abuse-resistance limits cost an ordinary authenticated query.
+// Starts two Gatehouse servers as `npm start` would (dist bundle, embedded PGlite): one with the
+// query limits at their defaults and the rate limiter active, one with every switchable limit
+// off. Rounds alternate between them (only one is under load at a time, and each pair swaps who
+// goes first); the ratio is the median over the pairs, so load from elsewhere on the machine hits
+// both sides of a pair alike. What cannot be switched off (the once-per-document rule for sensitive
+// mutations, the batching refusal, the security headers) runs in both.
+// Options: BENCH_ROUNDS (default 10), BENCH_SECONDS per round (default 1.5), BENCH_CONCURRENCY (default 8).
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import http from 'node:http';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { operationEnvName, RATE_LIMITED_OPERATIONS } from '../src/modules/rate-limits/sensitive-operations.ts';
+
+const ROOT = path.resolve(import.meta.dirname, '..');
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 10);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 1.5);
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 8);
+const PASSWORD = 'correct horse battery staple';
+const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
+
+const rateLimits = (value: string) =>
+  Object.fromEntries(
+    RATE_LIMITED_OPERATIONS.flatMap((op) => [operationEnvName(op, 'ip'), operationEnvName(op, 'account')].map((n) => [n, value])),
+  );
+
+// The load comes from one IP, so "on" keeps every limiter counting but with budgets the load
+// cannot spend: the cost is measured, not the RATE_LIMITED answers.
+const ON = { ...rateLimits('100000000/1m') };
+const OFF = {
+  ...rateLimits('off'),
+  GRAPHQL_MAX_DEPTH: 'off',
+  GRAPHQL_MAX_ALIASES: 'off',
+  GRAPHQL_MAX_TOKENS: 'off',
+  GRAPHQL_MAX_DIRECTIVES: 'off',
+  GRAPHQL_MAX_COST: 'off',
+};
+
+interface Server {
+  port: number;
+  child: ChildProcess;
+  token: string;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+interface GraphQLJson {
+  data?: Record<string, Record<string, unknown> | null> | null;
+  errors?: { extensions?: { code?: string } }[];
+}
+
+function post(port: number, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; json: GraphQLJson }> {
+  const payload = JSON.stringify(body);
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      {
+        host: '127.0.0.1',
+        port,
+        path: '/graphql',
+        method: 'POST',
+        agent,
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload), ...headers },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, json: JSON.parse(Buffer.concat(chunks).toString()) }));
+      },
+    );
+    req.on('error', reject);
+    req.end(payload);
+  });
+}
+
+async function startServer(dataDir: string, env: Record<string, string>): Promise<Server> {
+  const port = await freePort();
+  const child = spawn(process.execPath, ['dist/main.mjs'], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', PORT: String(port), LOG_LEVEL: 'warn', DATA_DIR: dataDir, ADMIN_PASSWORD: PASSWORD, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout?.on('data', (c) => (output += c));
+  child.stderr?.on('data', (c) => (output += c));
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`server exited:\n${output}`);
+    const up = await fetch(`http://127.0.0.1:${port}/health`).then(
+      (r) => r.ok,
+      () => false,
+    );
+    if (up) break;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  const email = `bench-${Date.now()}@example.test`;
+  await post(port, {
+    query: 'mutation($e: String!, $p: String!) { createUser(input: { email: $e, password: $p }) { id } }',
+    variables: { e: email, p: PASSWORD },
+  });
+  const login = await post(port, {
+    query: 'mutation($e: String!, $p: String!) { login(email: $e, password: $p) { accessToken } }',
+    variables: { e: email, p: PASSWORD },
+  });
+  const token = login.json.data?.login?.accessToken;
+  if (!token) throw new Error(`login failed: ${JSON.stringify(login.json)}`);
+  return { port, child, token: String(token) };
+}
+
+/** Runs CONCURRENCY loops of `request` for SECONDS; returns requests/s and the median latency. */
+async function round(request: (n: number) => Promise<boolean>): Promise<{ perSecond: number; p50: number; errors: number }> {
+  const latencies: number[] = [];
+  let errors = 0;
+  let n = 0;
+  const end = performance.now() + SECONDS * 1000;
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (performance.now() < end) {
+        const t = performance.now();
+        const ok = await request(n++).catch(() => false);
+        latencies.push(performance.now() - t);
+        if (!ok) errors++;
+      }
+    }),
+  );
+  latencies.sort((a, b) => a - b);
+  return { perSecond: latencies.length / SECONDS, p50: latencies[Math.floor(latencies.length / 2)] ?? 0, errors };
+}
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
+
+const SCENARIOS: Record<string, (server: Server) => (n: number) => Promise<boolean>> = {
+  // A client repeating its queries: Yoga's parse/validation cache serves the document.
+  'viewer query (bearer), same document': (s) => async () =>
+    (await post(s.port, { query: '{ viewer { id email status } }' }, { authorization: `Bearer ${s.token}` })).json.data?.viewer != null,
+  // Every request a new document text: parse, token count and every validation rule each time.
+  'viewer query (bearer), a new document each time': (s) => async (n) =>
+    (await post(s.port, { query: `{ viewer { id email status } } # ${n}` }, { authorization: `Bearer ${s.token}` })).json.data?.viewer !=
+    null,
+  // A rate-limited field: both limiters count (IP and token id) before the token is even parsed.
+  'refresh with an unknown token (rate-limited field)': (s) => async () =>
+    (
+      await post(s.port, {
+        query: 'mutation($t: String!) { refresh(refreshToken: $t) { expiresIn } }',
+        variables: { t: `00000000-0000-4000-8000-000000000000.${'A'.repeat(43)}` },
+      })
+    ).json.errors?.[0]?.extensions?.code === 'INVALID_TOKEN',
+};
+
+execFileSync(process.execPath, ['scripts/build.mjs'], { cwd: ROOT }); // what `npm start` runs
+const dataDir = await mkdtemp(path.join(tmpdir(), 'gatehouse-bench-limits-'));
+const servers: Server[] = [];
+try {
+  const on = await startServer(path.join(dataDir, 'on'), ON);
+  servers.push(on);
+  const off = await startServer(path.join(dataDir, 'off'), OFF);
+  servers.push(off);
+  console.log(
+    `\nLimits on vs off — ${ROUNDS} alternating rounds of ${SECONDS}s, ${CONCURRENCY} concurrent clients, client and servers on this machine\n`,
+  );
+  console.log('| scenario | on: req/s, p50 ms | off: req/s, p50 ms | p50 on/off (median of pairs) | req/s on/off (median of pairs) |');
+  console.log('| --- | --- | --- | --- | --- |');
+  for (const [name, scenario] of Object.entries(SCENARIOS)) {
+    const results = { on: [] as Awaited<ReturnType<typeof round>>[], off: [] as Awaited<ReturnType<typeof round>>[] };
+    await round(scenario(on)); // warm-up: JIT, caches, connections
+    await round(scenario(off));
+    for (let r = 0; r < ROUNDS; r++) {
+      if (r % 2 === 0) {
+        results.on.push(await round(scenario(on)));
+        results.off.push(await round(scenario(off)));
+      } else {
+        results.off.push(await round(scenario(off)));
+        results.on.push(await round(scenario(on)));
+      }
+    }
+    const errors = [...results.on, ...results.off].reduce((sum, r) => sum + r.errors, 0);
+    if (errors > 0) throw new Error(`${name}: ${errors} requests failed`);
+    const p50 = { on: median(results.on.map((r) => r.p50)), off: median(results.off.map((r) => r.p50)) };
+    const rps = { on: median(results.on.map((r) => r.perSecond)), off: median(results.off.map((r) => r.perSecond)) };
+    const p50Ratio = median(results.on.map((r, i) => r.p50 / (results.off[i]?.p50 ?? Number.NaN)));
+    const rpsRatio = median(results.on.map((r, i) => r.perSecond / (results.off[i]?.perSecond ?? Number.NaN)));
+    console.log(
+      `| ${name} | ${Math.round(rps.on)}, ${p50.on.toFixed(2)} | ${Math.round(rps.off)}, ${p50.off.toFixed(2)} | ${p50Ratio.toFixed(3)} | ${rpsRatio.toFixed(3)} |`,
+    );
+  }
+} finally {
+  for (const s of servers) {
+    s.child.kill('SIGTERM');
+    await new Promise((r) => s.child.once('exit', r));
+  }
+  agent.destroy();
+  await rm(dataDir, { recursive: true, force: true });
+}
