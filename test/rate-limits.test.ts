@@ -231,3 +231,32 @@ describe('refresh', () => {
     expect(rotated.data?.refresh.user.id).toBe(user.id);
   });
 });
+
+describe.concurrent('behind a trusted proxy (TRUST_PROXY)', () => {
+  const PROXY = '127.0.0.71';
+  let app: TestApp;
+  beforeAll(async () => {
+    app = await startTestApp({ TRUST_PROXY: PROXY, RATE_LIMIT_LOGIN_IP: '2/2s', LOGIN_LOCKOUT_THRESHOLD: '100' });
+  });
+  afterAll(() => app.close());
+
+  const attempt = (peer: string, forwardedFor: string) =>
+    send(app, peer, LoginDocument, { email: uniqueEmail('proxied'), password: 'wrong' }, { 'x-forwarded-for': forwardedFor });
+
+  it('counts the client the proxy names, each on its own', async () => {
+    for (let i = 0; i < 2; i++) expect((await attempt(PROXY, '198.51.100.1')).code).toBe('INVALID_CREDENTIALS');
+    expectRateLimited(await attempt(PROXY, '198.51.100.1'), 2);
+    expect((await attempt(PROXY, '198.51.100.2')).code).toBe('INVALID_CREDENTIALS');
+  });
+
+  it('ignores what the client wrote to the left of the proxy’s entry', async () => {
+    for (let i = 0; i < 2; i++) expect((await attempt(PROXY, `203.0.113.${i}, 198.51.100.3`)).code).toBe('INVALID_CREDENTIALS');
+    expectRateLimited(await attempt(PROXY, '203.0.113.99, 198.51.100.3'), 2);
+  });
+
+  it('ignores X-Forwarded-For from a peer that is not the proxy', async () => {
+    const peer = '127.0.0.72';
+    for (let i = 0; i < 2; i++) expect((await attempt(peer, `198.51.100.${10 + i}`)).code).toBe('INVALID_CREDENTIALS');
+    expectRateLimited(await attempt(peer, '198.51.100.99'), 2);
+  });
+});
