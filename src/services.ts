@@ -74,7 +74,7 @@ export async function createServices({ config, secret, db, mail, logger }: Depen
       auth: new AuthService(db, sessions, config, dummyHash, lockout),
       rateLimits: new RateLimitService(limiterStore, config.rateLimits.operations, hashSubject, knownIps),
       passwordChange: new PasswordChangeService(db, sessions, config),
-      passwordReset: new PasswordResetService(db, sessions, mail, background, config, logger),
+      passwordReset: new PasswordResetService(db, sessions, mail, background, config, logger, lockout),
       close,
     };
   } catch (error) {

@@ -36,6 +36,8 @@ function expectRateLimited(res: RawResponse<unknown>, maxSeconds: number) {
   expect(retryAfter).toBeGreaterThanOrEqual(1);
   expect(retryAfter).toBeLessThanOrEqual(maxSeconds);
   expect(res.errors?.[0]?.message).toBe('Too many attempts. Try again later.');
+  expect(res.headers['retry-after']).toBe(String(retryAfter));
+  expect(JSON.stringify(res.errors)).not.toContain('http');
 }
 
 describe.concurrent('login', () => {

@@ -7,6 +7,7 @@ import { AppError } from '../../errors.ts';
 import type { Logger } from '../../log/logger.ts';
 import { passwordResetMail } from '../../mail/mail.templates.ts';
 import type { MailTransport } from '../../mail/mail.transport.ts';
+import type { LockoutService } from '../rate-limits/lockout.service.ts';
 import type { SessionService } from '../sessions/session.service.ts';
 import { checkPasswordLength, normalizeEmail } from '../users/users.validation.ts';
 import { buildResetLink, checkResetUrl } from './reset-url.ts';
@@ -19,6 +20,7 @@ export class PasswordResetService {
     private readonly background: BackgroundTasks,
     private readonly config: Config,
     private readonly logger: Logger,
+    private readonly lockout: LockoutService,
   ) {}
 
   /**
@@ -58,7 +60,10 @@ export class PasswordResetService {
     const parsed = parseOpaqueToken(token);
     const row =
       parsed &&
-      (await this.db.passwordResetToken.findUnique({ where: { id: parsed.id }, include: { user: { select: { status: true } } } }));
+      (await this.db.passwordResetToken.findUnique({
+        where: { id: parsed.id },
+        include: { user: { select: { status: true, email: true } } },
+      }));
     if (!parsed || !row || !secretMatches(parsed.secret, row.secretHash) || row.usedAt || row.user.status !== 'ACTIVE') {
       throw new AppError('INVALID_TOKEN');
     }
@@ -73,5 +78,6 @@ export class PasswordResetService {
       this.db.passwordResetToken.updateMany({ where: { userId: row.userId, usedAt: null }, data: { usedAt: now } }),
     ]);
     await this.sessions.revokeUserSessions(row.userId, 'password-reset');
+    await this.lockout.clearAccount(row.user.email);
   }
 }

@@ -26,12 +26,17 @@ export class KnownIps {
   /** The subject that attempts on `account` from `ip` count against. */
   async subject(scope: string, account: string, ip: string | null): Promise<string> {
     const known = (await this.store.get(this.key(account, ip))) !== null;
-    return known ? this.hash(scope, account, ipSubject(ip)) : this.hash(scope, account);
+    return known ? this.pairSubject(scope, account, ip) : this.accountSubject(scope, account);
   }
 
-  /** Every subject an account's attempts may count against from `ip`: its own and the account's. */
-  subjects(scope: string, account: string, ip: string | null): string[] {
-    return [this.hash(scope, account), this.hash(scope, account, ipSubject(ip))];
+  /** Attempts from addresses that have not signed in to the account recently. */
+  accountSubject(scope: string, account: string): string {
+    return this.hash(scope, account);
+  }
+
+  /** Attempts from one address that has. */
+  pairSubject(scope: string, account: string, ip: string | null): string {
+    return this.hash(scope, account, ipSubject(ip));
   }
 
   private key(account: string, ip: string | null): string {

@@ -79,9 +79,17 @@ export class LockoutService {
   /** A good password ends every lockout of the account and remembers the IP as the owner's. */
   async recordSuccess(email: string, ip: string | null): Promise<void> {
     const account = accountSubject(email);
-    const subjects = this.knownIps.subjects('lockout', account, ip);
-    await Promise.all(subjects.flatMap((s) => [this.failures.delete(s), this.levels.delete(s), this.locks.delete(s)]));
+    await this.clear([this.knownIps.accountSubject('lockout', account), this.knownIps.pairSubject('lockout', account, ip)]);
     await this.knownIps.remember(account, ip);
+  }
+
+  /** A password reset proves the mailbox: the owner may sign in with the new password at once. */
+  async clearAccount(email: string): Promise<void> {
+    await this.clear([this.knownIps.accountSubject('lockout', accountSubject(email))]);
+  }
+
+  private async clear(subjects: string[]): Promise<void> {
+    await Promise.all(subjects.flatMap((s) => [this.failures.delete(s), this.levels.delete(s), this.locks.delete(s)]));
   }
 
   private async notify(email: string, seconds: number): Promise<void> {
