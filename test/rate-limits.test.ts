@@ -2,6 +2,7 @@ import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { print } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  ChangePasswordDocument,
   LoginDocument,
   RefreshDocument,
   RegisterDocument,
@@ -260,5 +261,33 @@ describe.concurrent('behind a trusted proxy (TRUST_PROXY)', () => {
     const peer = '127.0.0.72';
     for (let i = 0; i < 2; i++) expect((await attempt(peer, `198.51.100.${10 + i}`)).code).toBe('INVALID_CREDENTIALS');
     expectRateLimited(await attempt(peer, '198.51.100.99'), 2);
+  });
+});
+
+describe('changePassword', () => {
+  let app: TestApp;
+  beforeAll(async () => {
+    app = await startTestApp({ RATE_LIMIT_CHANGE_PASSWORD_ACCOUNT: '2/2s' });
+  });
+  afterAll(() => app.close());
+
+  it('is limited per signed-in user, so a stolen session cannot guess the password', async () => {
+    const user = await registerAndLogin(app);
+    const change = (currentPassword: string, ip: string) =>
+      send(
+        app,
+        ip,
+        ChangePasswordDocument,
+        { currentPassword, newPassword: NEW_PASSWORD },
+        { authorization: `Bearer ${user.accessToken}` },
+      );
+    expect((await change('guess one', '127.0.0.91')).code).toBe('INVALID_CURRENT_PASSWORD');
+    expect((await change('guess two', '127.0.0.92')).code).toBe('INVALID_CURRENT_PASSWORD');
+    const limited = await change(TEST_PASSWORD, '127.0.0.93');
+    expectRateLimited(limited, 2);
+    expect((await app.client.request(LoginDocument, { email: user.email, password: TEST_PASSWORD })).errors).toBeUndefined();
+
+    await waitRetryAfter(limited);
+    expect((await change(TEST_PASSWORD, '127.0.0.93')).errors).toBeUndefined();
   });
 });

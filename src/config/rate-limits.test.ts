@@ -10,6 +10,7 @@ describe('abuse-resistance settings', () => {
       requestPasswordReset: { ip: { points: 10, durationSeconds: 900 }, account: { points: 3, durationSeconds: 3600 } },
       resetPassword: { ip: { points: 10, durationSeconds: 900 }, account: { points: 5, durationSeconds: 900 } },
       createUser: { ip: { points: 10, durationSeconds: 3600 }, account: { points: 3, durationSeconds: 3600 } },
+      changePassword: { ip: { points: 10, durationSeconds: 900 }, account: { points: 5, durationSeconds: 900 } },
     });
     expect(config.rateLimits.lockout).toEqual({
       threshold: 5,

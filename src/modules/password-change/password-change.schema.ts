@@ -1,4 +1,5 @@
 import { builder } from '../../graphql/builder.ts';
+import { enforceRateLimit } from '../rate-limits/rate-limit.guard.ts';
 
 builder.mutationField('changePassword', (t) =>
   t.boolean({
@@ -11,6 +12,7 @@ builder.mutationField('changePassword', (t) =>
     },
     resolve: async (_root, { currentPassword, newPassword }, ctx) => {
       const viewer = ctx.viewer as NonNullable<typeof ctx.viewer>;
+      await enforceRateLimit(ctx, 'changePassword', viewer.userId);
       await ctx.services.passwordChange.changePassword(viewer.userId, viewer.sessionId, currentPassword, newPassword);
       return true;
     },

@@ -1,12 +1,13 @@
-// The one list of mutations an attacker would repeat: guessing passwords (login, and later the
-// 2FA fields), replaying tokens (refresh, resetPassword), mail bombing (requestPasswordReset) and
+// The one list of mutations an attacker would repeat: guessing passwords (login, changePassword, and
+// later the 2FA fields), replaying tokens (refresh, resetPassword), mail bombing (requestPasswordReset) and
 // mass registration (createUser). Each is refused at validation when a document names it more
 // than once (aliases and fragments included), and each with limits gets RATE_LIMIT_<NAME>_IP and
 // RATE_LIMIT_<NAME>_ACCOUNT variables with these defaults. Adding an operation is one line here;
 // its resolver then calls enforceRateLimit first.
 //
 // "account" is the target the attempt is aimed at: the normalised email for login, createUser and
-// requestPasswordReset; the token's id for refresh and resetPassword (the account is unknown
+// requestPasswordReset; the signed-in user for changePassword (a stolen session must not become a
+// password oracle); the token's id for refresh and resetPassword (the account is unknown
 // before a database read, and reading it would be the work the limit exists to avoid).
 // `splitKnownIps`: an IP that has signed in to the account recently gets a budget of its own, so an
 // attacker spending the account's budget cannot keep its owner out.
@@ -16,6 +17,7 @@ export const SENSITIVE_OPERATIONS = {
   requestPasswordReset: { ip: '10/15m', account: '3/1h' },
   resetPassword: { ip: '10/15m', account: '5/15m' },
   createUser: { ip: '10/1h', account: '3/1h' },
+  changePassword: { ip: '10/15m', account: '5/15m' },
   // Once per document, but not counted: it only ends the caller's own session.
   logout: null,
 } as const satisfies Record<string, { ip: string; account: string; splitKnownIps?: boolean } | null>;
