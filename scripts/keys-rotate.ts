@@ -1,8 +1,9 @@
-// npm run keys:rotate: adds a new access-token signing key (of JWT_ALGORITHM) to DATABASE_URL or, when it is
-// unset, to the embedded PGlite database in ${DATA_DIR:-./data}/pglite: the same database and SECRET the server
-// uses (same config, same .env). New tokens are signed with the new key once each running server has reloaded
-// its keys (within SIGNING_KEY_RELOAD_INTERVAL, at once when REDIS_URL is set); the old keys stay published until
-// every token they signed has expired, then are dropped. With the embedded database, stop the server first:
+// npm run keys:rotate [-- --now]: adds a new access-token signing key (of JWT_ALGORITHM) to DATABASE_URL or, when
+// it is unset, to the embedded PGlite database in ${DATA_DIR:-./data}/pglite: the same database and SECRET the
+// server uses (same config, same .env). Running servers publish it in their JWKS within SIGNING_KEY_RELOAD_INTERVAL
+// (at once when REDIS_URL is set) and sign with it from SIGNING_KEY_ACTIVATION_DELAY on, so verifiers that cache
+// the JWKS learn it first; `--now` signs with it at once (a suspected key compromise). The old keys stay published
+// until every token they signed has expired, then are dropped. With the embedded database, stop the server first:
 // PGlite takes no lock on its directory.
 import 'dotenv/config';
 import path from 'node:path';
@@ -15,6 +16,8 @@ import { SigningKeyService } from '../src/modules/signing-keys/signing-key.servi
 import { createRedisPubSub } from '../src/pubsub/pubsub.ts';
 
 async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  if (args.some((a) => a !== '--now')) throw new Error('Usage: npm run keys:rotate [-- --now]');
   const config = loadConfig(process.env);
   const logger = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel);
   let embedded: EmbeddedPostgres | null = null;
@@ -27,8 +30,10 @@ async function main(): Promise<void> {
   const pubsub = config.redis ? await createRedisPubSub(config.redis.url, config.redis.prefix, logger) : null;
   try {
     const keys = new SigningKeyService(db, await loadOrCreateSecret(config, logger), config, logger, pubsub);
-    const created = await keys.rotate();
-    console.log(`New signing key ${created.kid} (${created.algorithm}, generation ${created.generation}).`);
+    const created = await keys.rotate({ immediate: args.includes('--now') });
+    console.log(
+      `New signing key ${created.kid} (${created.algorithm}, generation ${created.generation}), signing from ${created.activatesAt.toISOString()}.`,
+    );
     console.log(
       `Published keys: ${keys
         .jwks()

@@ -18,6 +18,7 @@ describe('loadConfig', () => {
       algorithm: 'EdDSA',
       policiesClaim: 'policies',
       keyReloadSeconds: 10,
+      keyActivationDelaySeconds: 300,
       refreshReuseGraceSeconds: 10,
     });
     expect(config).toMatchObject({ redis: null, trustedProxies: [], revocation: { pollSeconds: 1 } });

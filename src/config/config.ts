@@ -83,6 +83,7 @@ const envSchema = z.object({
     .refine((v) => !REGISTERED_CLAIMS.includes(v), 'must not be a registered claim (iss, sub, aud, exp, nbf, iat, jti, sid)')
     .default('policies'),
   SIGNING_KEY_RELOAD_INTERVAL: duration('10s'),
+  SIGNING_KEY_ACTIVATION_DELAY: duration('5m'),
   REFRESH_REUSE_GRACE: duration('10s'),
   REVOCATION_POLL_INTERVAL: duration('1s'),
   REDIS_URL: z
@@ -254,6 +255,7 @@ function buildConfig(e: z.infer<typeof envSchema>, problems: string[], env: Env 
       algorithm: e.JWT_ALGORITHM,
       policiesClaim: e.JWT_POLICIES_CLAIM,
       keyReloadSeconds: e.SIGNING_KEY_RELOAD_INTERVAL,
+      keyActivationDelaySeconds: e.SIGNING_KEY_ACTIVATION_DELAY,
       refreshReuseGraceSeconds: e.REFRESH_REUSE_GRACE,
     },
     revocation: { pollSeconds: e.REVOCATION_POLL_INTERVAL },

@@ -5,8 +5,11 @@ import type { JsonWebKeySet } from '../modules/signing-keys/signing-key.service.
 export const JWKS_PATH = '/.well-known/jwks.json';
 export const DISCOVERY_PATH = '/.well-known/openid-configuration';
 
-/** Verifiers may cache the key set this long; a rotation keeps old keys published far longer. */
-const CACHE_CONTROL = 'public, max-age=300';
+/**
+ * Verifiers may cache the key set this long: never longer than a new key is published before it
+ * signs (SIGNING_KEY_ACTIVATION_DELAY), and old keys stay published far longer than that.
+ */
+const MAX_AGE_SECONDS = 300;
 
 /**
  * The public keys (JWKS) and an OpenID-style discovery document, so gateways can verify access
@@ -15,6 +18,7 @@ const CACHE_CONTROL = 'public, max-age=300';
  */
 export function useWellKnown(config: Config, jwks: () => JsonWebKeySet): Plugin {
   const { issuer, audience, policiesClaim } = config.tokens;
+  const cacheControl = `public, max-age=${Math.min(MAX_AGE_SECONDS, config.tokens.keyActivationDelaySeconds)}`;
   const discovery = () => ({
     issuer,
     jwks_uri: `${config.publicUrl}${JWKS_PATH}`,
@@ -30,7 +34,7 @@ export function useWellKnown(config: Config, jwks: () => JsonWebKeySet): Plugin 
       if (!body) return;
       const headers: Record<string, string> = {
         'content-type': url.pathname === JWKS_PATH ? 'application/jwk-set+json' : 'application/json',
-        'cache-control': CACHE_CONTROL,
+        'cache-control': cacheControl,
         // Public data by design; browsers of other origins may read it.
         'access-control-allow-origin': '*',
       };

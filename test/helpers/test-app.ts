@@ -51,7 +51,15 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
     ...RELAXED_RATE_LIMITS,
     ...env,
   });
-  const server = await startServer(config, createLogger(config.logLevel), { migrate: false });
+  let server: Awaited<ReturnType<typeof startServer>>;
+  try {
+    server = await startServer(config, createLogger(config.logLevel), { migrate: false });
+  } catch (error) {
+    // Tests may expect a start to fail; leave nothing running behind.
+    await smtp.close();
+    await rm(dataDir, { recursive: true, force: true });
+    throw error;
+  }
   const db = createDatabase(databaseUrl, 2);
   return {
     url: server.url,

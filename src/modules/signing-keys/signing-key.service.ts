@@ -31,6 +31,11 @@ interface PublishedKey extends VerificationKey {
   publicJwk: PublicJwk;
 }
 
+interface Signer {
+  key: SigningKey;
+  activatesAt: number;
+}
+
 export interface JsonWebKeySet {
   keys: (PublicJwk & { kid: string; alg: SigningAlgorithm; use: 'sig' })[];
 }
@@ -40,14 +45,19 @@ export class SigningKeyError extends Error {
 }
 
 /**
- * The signing keys, held in memory: the newest generation signs; every key whose tokens may still
- * be alive verifies and is published. Other instances' rotations are picked up by reloading
- * every SIGNING_KEY_RELOAD_INTERVAL, at once on a Redis notification, and when a token names a
- * kid we do not know yet.
+ * The signing keys, held in memory: the newest generation whose activation time has come signs;
+ * every key whose tokens may still be alive verifies and is published, and so is a new key from
+ * its creation, SIGNING_KEY_ACTIVATION_DELAY before it signs, so that verifiers caching the JWKS
+ * know it before any token carries it. Other instances' rotations are picked up by reloading every
+ * SIGNING_KEY_RELOAD_INTERVAL, at once on a Redis notification, and when a token names a kid we
+ * do not know yet; each instance switches to a new key at its activation time, not at its reload.
  */
 export class SigningKeyService {
   private published = new Map<string, PublishedKey>();
-  private current: SigningKey | null = null;
+  /** Keys that sign now or will, newest generation first, private keys already decrypted. */
+  private signers: Signer[] = [];
+  /** The highest generation the last reload saw (0 for none). */
+  private loadedGeneration = 0;
   private lastReloadAt = 0;
   private reloading: Promise<void> | null = null;
   private timer: NodeJS.Timeout | null = null;
@@ -64,17 +74,20 @@ export class SigningKeyService {
   }
 
   /**
-   * Loads the keys; creates the first one, or one of JWT_ALGORITHM when the newest is of another.
-   * Two instances starting together race on the unique generation: one inserts, the other loads it.
+   * Loads the keys; creates the first one (signing at once), or rotates to JWT_ALGORITHM when the
+   * newest key is of another. Two instances starting together race on the unique generation: one
+   * inserts, the other loads its key. The generation comes from the very snapshot that showed a
+   * key is needed, never from a later read, or the second instance would add another key.
    */
   async start(): Promise<void> {
     await this.reload();
-    if (!this.current || this.current.algorithm !== this.config.tokens.algorithm) {
-      const created = await this.createKey(await this.nextGeneration());
+    const newest = this.signers[0]?.key;
+    if (!newest || newest.algorithm !== this.config.tokens.algorithm) {
+      const created = await this.createKey(this.loadedGeneration + 1, newest ? this.delayedActivation() : new Date());
       if (created) this.logger.info({ kid: created.kid, algorithm: created.algorithm }, 'signing key created');
       await this.reload();
     }
-    if (!this.current) throw new SigningKeyError('no signing key could be loaded');
+    if (!this.activeSigner()) throw new SigningKeyError('no signing key could be loaded');
     await this.pubsub?.subscribe(KEYS_TOPIC, () => void this.reloadShared());
     this.timer = setInterval(() => void this.reloadShared(), this.config.tokens.keyReloadSeconds * 1000);
     this.timer.unref();
@@ -85,9 +98,15 @@ export class SigningKeyService {
     this.timer = null;
   }
 
-  /** Adds a key of JWT_ALGORITHM that signs from now on; the previous ones are retired. */
-  async rotate(): Promise<{ kid: string; algorithm: SigningAlgorithm; generation: number }> {
-    const created = await this.createKey(await this.nextGeneration());
+  /**
+   * Adds a key of JWT_ALGORITHM, published at once and signing after SIGNING_KEY_ACTIVATION_DELAY
+   * (or at once with `immediate`, for a suspected compromise: verifiers that cache the JWKS then
+   * refuse new tokens until they refetch it). The keys it replaces retire when it activates.
+   */
+  async rotate(
+    options: { immediate?: boolean } = {},
+  ): Promise<{ kid: string; algorithm: SigningAlgorithm; generation: number; activatesAt: Date }> {
+    const created = await this.createKey(await this.nextGeneration(), options.immediate ? new Date() : this.delayedActivation());
     if (!created) throw new SigningKeyError('another rotation happened at the same moment; nothing was changed, run it again');
     await this.reload();
     await this.pubsub?.publish(KEYS_TOPIC, created.kid).catch(() => {});
@@ -95,9 +114,10 @@ export class SigningKeyService {
   }
 
   sign(claims: AccessClaims): Promise<string> {
-    if (!this.current) throw new SigningKeyError('signing keys are not loaded');
+    const signer = this.activeSigner();
+    if (!signer) throw new SigningKeyError('signing keys are not loaded');
     const { issuer, audience, policiesClaim, accessTtlSeconds } = this.config.tokens;
-    return signAccessToken(claims, accessTtlSeconds, this.current, { issuer, audience, policiesClaim });
+    return signAccessToken(claims, accessTtlSeconds, signer.key, { issuer, audience, policiesClaim });
   }
 
   async verify(token: string): Promise<VerifyResult> {
@@ -123,7 +143,16 @@ export class SigningKeyService {
   }
 
   currentKeyId(): string | null {
-    return this.current?.kid ?? null;
+    return this.activeSigner()?.key.kid ?? null;
+  }
+
+  private activeSigner(): Signer | undefined {
+    const now = Date.now();
+    return this.signers.find((s) => s.activatesAt <= now);
+  }
+
+  private delayedActivation(): Date {
+    return new Date(Date.now() + this.config.tokens.keyActivationDelaySeconds * 1000);
   }
 
   /** How long a retired key stays: tokens it signed live ACCESS_TOKEN_TTL, and a lagging instance may sign with it until its next reload. */
@@ -149,6 +178,7 @@ export class SigningKeyService {
     const rows = await this.db.signingKey.findMany({ orderBy: { generation: 'desc' } });
     const now = Date.now();
     const published = new Map<string, PublishedKey>();
+    const signers: Signer[] = [];
     let expired = false;
     for (const row of rows) {
       if (row.retiredAt && row.retiredAt.getTime() + this.retentionMs() <= now) {
@@ -161,12 +191,18 @@ export class SigningKeyService {
       const publicJwk = row.publicJwk as unknown as PublicJwk;
       const publicKey = known?.publicKey ?? importPublicJwk(publicJwk, algorithm);
       published.set(row.id, { kid: row.id, algorithm, publicKey, publicJwk, generation: row.generation });
+      // Keys that sign now or later; once one is active, older ones never sign again.
+      if (!row.retiredAt || row.retiredAt.getTime() > now) {
+        if (!signers.some((s) => s.activatesAt <= now)) {
+          const known = this.signers.find((s) => s.key.kid === row.id);
+          const key = known?.key ?? this.openPrivateKey(row.id, algorithm, row.privateKeyCiphertext);
+          signers.push({ key, activatesAt: row.activatesAt.getTime() });
+        }
+      }
     }
-    const newest = rows[0];
-    if (newest && published.has(newest.id) && newest.id !== this.current?.kid) {
-      this.current = this.openPrivateKey(newest.id, newest.algorithm as SigningAlgorithm, newest.privateKeyCiphertext);
-    }
+    this.signers = signers;
     this.published = published;
+    this.loadedGeneration = rows[0]?.generation ?? 0;
     this.lastReloadAt = now;
     if (expired) {
       const cutoff = new Date(now - this.retentionMs());
@@ -186,8 +222,8 @@ export class SigningKeyService {
     }
   }
 
-  /** Inserts a key of the given generation and retires the others; null when that generation exists already. */
-  private async createKey(generation: number) {
+  /** Inserts a key of the given generation, retiring the others from its activation; null when that generation exists already. */
+  private async createKey(generation: number, activatesAt: Date) {
     const algorithm = this.config.tokens.algorithm;
     const kid = randomBytes(12).toString('base64url');
     const { privateKeyPkcs8, publicJwk } = generateSigningKeyPair(algorithm);
@@ -196,15 +232,19 @@ export class SigningKeyService {
     try {
       await this.db.$transaction(async (tx) => {
         await tx.signingKey.create({
-          data: { id: kid, generation, algorithm, publicJwk: { ...publicJwk }, privateKeyCiphertext, createdAt: now },
+          data: { id: kid, generation, algorithm, publicJwk: { ...publicJwk }, privateKeyCiphertext, createdAt: now, activatesAt },
         });
-        await tx.signingKey.updateMany({ where: { id: { not: kid }, retiredAt: null }, data: { retiredAt: now } });
+        // Older keys sign until this one activates (never later, when it activates sooner than a pending one).
+        await tx.signingKey.updateMany({
+          where: { id: { not: kid }, OR: [{ retiredAt: null }, { retiredAt: { gt: activatesAt } }] },
+          data: { retiredAt: activatesAt },
+        });
       });
     } catch (error) {
       if (isUniqueViolation(error)) return null;
       throw error;
     }
-    return { kid, algorithm, generation };
+    return { kid, algorithm, generation, activatesAt };
   }
 }
 
