@@ -1,5 +1,6 @@
 import { BackgroundTasks } from './background.ts';
 import type { Config } from './config/config.ts';
+import { deriveKey } from './crypto/keys.ts';
 import { createDummyHash } from './crypto/password.ts';
 import type { Database } from './db/client.ts';
 import type { Logger } from './log/logger.ts';
@@ -17,6 +18,7 @@ import { RevocationService } from './modules/sessions/revocation.service.ts';
 import { SessionService } from './modules/sessions/session.service.ts';
 import { TokenFamily } from './modules/sessions/token-family.ts';
 import { SigningKeyService } from './modules/signing-keys/signing-key.service.ts';
+import { TwoFactorService } from './modules/two-factor/two-factor.service.ts';
 import { UsersService } from './modules/users/users.service.ts';
 import { createRedisPubSub } from './pubsub/pubsub.ts';
 
@@ -63,6 +65,7 @@ export async function createServices({ config, secret, db, mail, logger }: Depen
     const hashSubject = createSubjectHasher(secret);
     const knownIps = new KnownIps(limiterStore, config.rateLimits.lockout.knownIpTtlSeconds, hashSubject);
     const lockout = new LockoutService(limiterStore, knownIps, db, mail, background, config, logger);
+    const twoFactor = new TwoFactorService(db, sessions, mail, background, deriveKey(secret, 'totp-secret-aes-256-gcm'), config, logger);
     return {
       db,
       background,
@@ -71,7 +74,8 @@ export async function createServices({ config, secret, db, mail, logger }: Depen
       revocations,
       sessions,
       users: new UsersService(db, access, config),
-      auth: new AuthService(db, sessions, config, dummyHash, lockout),
+      auth: new AuthService(db, sessions, config, dummyHash, lockout, twoFactor),
+      twoFactor,
       rateLimits: new RateLimitService(limiterStore, config.rateLimits.operations, hashSubject, knownIps),
       passwordChange: new PasswordChangeService(db, sessions, config),
       passwordReset: new PasswordResetService(db, sessions, mail, background, config, logger, lockout),

@@ -76,6 +76,7 @@ const envSchema = z.object({
   SESSION_COOKIE_TTL: duration('1d'),
   PASSWORD_RESET_TTL: duration('1h'),
   JWT_AUDIENCE: z.string().min(1).default('gatehouse'),
+  TWO_FACTOR_ISSUER: z.string().trim().min(1).max(64).default('Gatehouse'),
   JWT_ALGORITHM: z.enum(['EdDSA', 'ES256']).default('EdDSA'),
   JWT_POLICIES_CLAIM: z
     .string()
@@ -274,6 +275,7 @@ function buildConfig(e: z.infer<typeof envSchema>, problems: string[], env: Env 
       domain: e.COOKIE_DOMAIN ?? null,
       path: e.COOKIE_PATH,
     },
+    twoFactor: { issuer: e.TWO_FACTOR_ISSUER },
     passwordReset: { defaultUrl: resetAllowList[0] ?? `${publicBase}/reset-password`, allowList: resetAllowList },
     email: { from: e.EMAIL_FROM, smtp, outboxDir: path.join(dataDir, 'outbox') },
     rateLimits: {

@@ -11,6 +11,10 @@ describe('abuse-resistance settings', () => {
       resetPassword: { ip: { points: 10, durationSeconds: 900 }, account: { points: 5, durationSeconds: 900 } },
       createUser: { ip: { points: 10, durationSeconds: 3600 }, account: { points: 3, durationSeconds: 3600 } },
       changePassword: { ip: { points: 10, durationSeconds: 900 }, account: { points: 5, durationSeconds: 900 } },
+      generateTwoFactorSecret: { ip: { points: 10, durationSeconds: 900 }, account: { points: 5, durationSeconds: 900 } },
+      enableTwoFactor: { ip: { points: 20, durationSeconds: 900 }, account: { points: 10, durationSeconds: 900 } },
+      disableTwoFactor: { ip: { points: 20, durationSeconds: 900 }, account: { points: 10, durationSeconds: 900 } },
+      regenerateRecoveryCodes: { ip: { points: 20, durationSeconds: 900 }, account: { points: 10, durationSeconds: 900 } },
     });
     expect(config.rateLimits.lockout).toEqual({
       threshold: 5,

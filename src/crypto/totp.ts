@@ -34,7 +34,8 @@ export async function verifyTotp(secret: string, code: string, lastTimeStep: num
       epochTolerance: TOTP_PERIOD_SECONDS,
       ...(lastTimeStep !== null ? { afterTimeStep: lastTimeStep } : {}),
     });
-    return result.valid ? result.timeStep : null;
+    // The TOTP result carries the matched time step (the shared result type also covers HOTP).
+    return result.valid && 'timeStep' in result ? Number(result.timeStep) : null;
   } catch {
     return null;
   }

@@ -15,7 +15,7 @@ export interface Permission {
 export const builder = new SchemaBuilder<{
   Context: Context;
   PrismaTypes: PrismaTypes;
-  AuthScopes: { authenticated: boolean; admin: boolean; permission: Permission };
+  AuthScopes: { authenticated: boolean; enrolling: boolean; admin: boolean; permission: Permission };
   Scalars: { DateTime: { Input: Date; Output: Date } };
   DefaultFieldNullability: false;
 }>({
@@ -28,13 +28,19 @@ export const builder = new SchemaBuilder<{
     onUnusedQuery: null,
   },
   scopeAuth: {
-    authScopes: (ctx) => ({
-      authenticated: ctx.viewer !== null,
-      admin: ctx.access.admin,
-      permission: ({ resource, action }) => ctx.access.rule(resource, action) !== null,
-    }),
+    // A viewer who must first enrol in 2FA holds only `enrolling` (what enrolment needs).
+    authScopes: (ctx) => {
+      const full = !ctx.twoFactorEnrolmentRequired;
+      return {
+        authenticated: ctx.viewer !== null && full,
+        enrolling: ctx.viewer !== null,
+        admin: ctx.access.admin && full,
+        permission: ({ resource, action }) => full && ctx.access.rule(resource, action) !== null,
+      };
+    },
     // Anonymous callers learn why they failed (bad token, or none); signed-in ones get FORBIDDEN.
     unauthorizedError: (_parent, ctx) => {
+      if (ctx.viewer && ctx.twoFactorEnrolmentRequired) return new AppError('TWO_FACTOR_ENROLMENT_REQUIRED');
       if (ctx.viewer) return new AppError('FORBIDDEN');
       return ctx.authError ?? new AppError('UNAUTHENTICATED');
     },

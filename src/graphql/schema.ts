@@ -6,6 +6,7 @@ import '../modules/auth/auth.schema.ts';
 import '../modules/password-reset/password-reset.schema.ts';
 import '../modules/sessions/session.schema.ts';
 import '../modules/password-change/password-change.schema.ts';
+import '../modules/two-factor/two-factor.schema.ts';
 
 builder.queryType({});
 builder.mutationType({});

@@ -16,6 +16,8 @@ export interface Viewer {
 export interface Context {
   viewer: Viewer | null;
   access: Access;
+  /** A policy of the viewer requires 2FA and they have none yet: only enrolment is open to them. */
+  twoFactorEnrolmentRequired: boolean;
   /** Credentials were presented but failed; fields needing a viewer report this, not UNAUTHENTICATED. */
   authError: AppError | null;
   client: ClientInfo;
@@ -42,9 +44,12 @@ export async function buildContext(
   const credential = (await fromBearer(request, services)) ?? (await fromSessionCookie(cookies, services));
   const viewer = credential && 'viewer' in credential ? credential.viewer : null;
   const access = credential && 'viewer' in credential ? await credential.access : await services.access.publicAccess();
+  // Only viewers under an enforcing policy pay for this look-up; everyone else's path stays DB-free.
+  const twoFactorEnrolmentRequired = !!viewer && access.enforceTwoFactor && !(await services.twoFactor.isEnabled(viewer.userId));
   return {
     viewer,
     access,
+    twoFactorEnrolmentRequired,
     authError: credential && 'error' in credential ? credential.error : null,
     client: readClientInfo(request, req, config.trustedProxies),
     cookies,

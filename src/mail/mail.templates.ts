@@ -32,3 +32,23 @@ export function loginLockedMail(to: string, lockedSeconds: number): MailMessage 
   const html = paragraphs.map((p) => `<p>${escapeHtml(p)}</p>`).join('\n');
   return { to, subject: 'Sign-in to your account was paused', text: paragraphs.join('\n\n'), html };
 }
+
+/** Sent when two-factor authentication is turned on or off, so an owner notices a change they did not make. */
+export function twoFactorChangedMail(to: string, enabled: boolean): MailMessage {
+  const paragraphs = enabled
+    ? [
+        'Two-factor authentication is now on for your account. Signing in needs a code from your authenticator app (or a recovery code).',
+        'Your other sessions were signed out. If you did not do this, reset your password and contact your administrator.',
+      ]
+    : [
+        'Two-factor authentication is now off for your account. Signing in needs only your password.',
+        'Your other sessions were signed out. If you did not do this, reset your password at once and turn two-factor authentication back on.',
+      ];
+  const html = paragraphs.map((p) => `<p>${escapeHtml(p)}</p>`).join('\n');
+  return {
+    to,
+    subject: enabled ? 'Two-factor authentication turned on' : 'Two-factor authentication turned off',
+    text: paragraphs.join('\n\n'),
+    html,
+  };
+}

@@ -5,6 +5,7 @@ interface LoadedPolicy {
   id: string;
   name: string;
   adminAccess: boolean;
+  enforceTwoFactor: boolean;
   permissions: { resource: string; action: string; fields: string[]; presets: unknown }[];
 }
 
@@ -107,6 +108,7 @@ export class AccessService {
         name: true,
         isPublic: true,
         adminAccess: true,
+        enforceTwoFactor: true,
         permissions: { select: { resource: true, action: true, fields: true, presets: true } },
       },
     });
@@ -149,6 +151,7 @@ function buildAccess(policies: LoadedPolicy[]): Access {
   return {
     policyIds: policies.map((p) => p.id).sort(),
     admin,
+    enforceTwoFactor: policies.some((p) => p.enforceTwoFactor),
     rule: (resource: Resource, action: Action) => (admin ? ALL : (rules.get(`${resource}:${action}`) ?? null)),
   };
 }

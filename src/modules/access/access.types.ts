@@ -15,5 +15,7 @@ export interface PermissionRule {
 export interface Access {
   readonly policyIds: readonly string[];
   readonly admin: boolean;
+  /** Some policy requires two-factor authentication (Directus' enforce_tfa). */
+  readonly enforceTwoFactor: boolean;
   rule(resource: Resource, action: Action): PermissionRule | null;
 }

@@ -66,9 +66,9 @@ builder.mutationFields((t) => ({
       otp: t.arg.string({ description: 'A TOTP code, for accounts with two-factor authentication.' }),
       mode: t.arg({ type: AuthMode, defaultValue: 'JSON' }),
     },
-    resolve: async (_root, { email, password, mode }, ctx) => {
+    resolve: async (_root, { email, password, otp, mode }, ctx) => {
       await enforceRateLimit(ctx, 'login', email);
-      return deliver(ctx, await ctx.services.auth.login(email, password, mode ?? 'JSON', ctx.client));
+      return deliver(ctx, await ctx.services.auth.login(email, password, otp ?? null, mode ?? 'JSON', ctx.client));
     },
   }),
   refresh: t.field({

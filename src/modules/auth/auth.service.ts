@@ -5,6 +5,7 @@ import { AppError } from '../../errors.ts';
 import type { AuthMode } from '../../generated/prisma/enums.ts';
 import type { LockoutService } from '../rate-limits/lockout.service.ts';
 import type { ClientInfo, IssuedCredentials, SessionService } from '../sessions/session.service.ts';
+import type { TwoFactorService } from '../two-factor/two-factor.service.ts';
 import { normalizeEmail } from '../users/users.validation.ts';
 
 export class AuthService {
@@ -14,6 +15,7 @@ export class AuthService {
     private readonly config: Config,
     private readonly dummyHash: string,
     private readonly lockout: LockoutService,
+    private readonly twoFactor: TwoFactorService,
   ) {}
 
   /**
@@ -22,15 +24,16 @@ export class AuthService {
    * A locked account (too many failures) is refused before any of that, and every failure counts
    * towards the next lockout, whether or not the account exists.
    */
-  async login(emailInput: string, password: string, mode: AuthMode, client: ClientInfo): Promise<IssuedCredentials> {
+  async login(emailInput: string, password: string, otp: string | null, mode: AuthMode, client: ClientInfo): Promise<IssuedCredentials> {
     const subject = await this.lockout.subjectFor(emailInput, client.ip);
     await this.lockout.assertNotLocked(subject);
     try {
-      const credentials = await this.verifyAndCreateSession(emailInput, password, mode, client);
+      const credentials = await this.verifyAndCreateSession(emailInput, password, otp, mode, client);
       await this.lockout.recordSuccess(emailInput, client.ip);
       return credentials;
     } catch (error) {
-      if (error instanceof AppError && error.code === 'INVALID_CREDENTIALS') await this.lockout.recordFailure(subject, emailInput);
+      if (error instanceof AppError && (error.code === 'INVALID_CREDENTIALS' || error.code === 'INVALID_OTP'))
+        await this.lockout.recordFailure(subject, emailInput);
       throw error;
     }
   }
@@ -38,6 +41,7 @@ export class AuthService {
   private async verifyAndCreateSession(
     emailInput: string,
     password: string,
+    otp: string | null,
     mode: AuthMode,
     client: ClientInfo,
   ): Promise<IssuedCredentials> {
@@ -52,6 +56,11 @@ export class AuthService {
     const user = email ? await this.db.user.findUnique({ where: { email }, select: { id: true, passwordHash: true, status: true } }) : null;
     const passwordOk = await verifyPassword(user?.passwordHash ?? this.dummyHash, password);
     if (!user || !passwordOk || user.status !== 'ACTIVE') throw new AppError('INVALID_CREDENTIALS');
+    // Asked only once the password is right, so it tells nothing to someone without it.
+    if (await this.twoFactor.isEnabled(user.id)) {
+      if (!otp) throw new AppError('OTP_REQUIRED');
+      if (!(await this.twoFactor.verifyCode(user.id, otp))) throw new AppError('INVALID_OTP');
+    }
     return this.sessions.createSession(user.id, mode, client);
   }
 }

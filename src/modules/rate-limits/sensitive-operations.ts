@@ -18,6 +18,11 @@ export const SENSITIVE_OPERATIONS = {
   resetPassword: { ip: '10/15m', account: '5/15m' },
   createUser: { ip: '10/1h', account: '3/1h' },
   changePassword: { ip: '10/15m', account: '5/15m' },
+  // Two-factor fields guess a password (generate) or a code (the rest); account = the viewer.
+  generateTwoFactorSecret: { ip: '10/15m', account: '5/15m' },
+  enableTwoFactor: { ip: '20/15m', account: '10/15m' },
+  disableTwoFactor: { ip: '20/15m', account: '10/15m' },
+  regenerateRecoveryCodes: { ip: '20/15m', account: '10/15m' },
   // Once per document, but not counted: it only ends the caller's own session.
   logout: null,
 } as const satisfies Record<string, { ip: string; account: string; splitKnownIps?: boolean } | null>;

@@ -25,9 +25,9 @@ builder.prismaObjectField('User', 'sessions', (t) =>
   t.field({
     type: [Session],
     description: "The viewer's own live sessions, most recently used first. Only readable on the viewer.",
+    authScopes: { authenticated: true },
     resolve: (user, _args, ctx) => {
-      if (!ctx.viewer) throw ctx.authError ?? new AppError('UNAUTHENTICATED');
-      if (ctx.viewer.userId !== user.id) throw new AppError('FORBIDDEN');
+      if (ctx.viewer?.userId !== user.id) throw new AppError('FORBIDDEN');
       return ctx.services.sessions.listLiveSessions(user.id);
     },
   }),

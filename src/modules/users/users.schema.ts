@@ -12,6 +12,10 @@ builder.prismaObject('User', {
     lastName: t.exposeString('lastName', { nullable: true }),
     status: t.expose('status', { type: UserStatus }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    twoFactorEnabled: t.boolean({
+      description: 'Whether two-factor authentication is on for this account.',
+      resolve: (user, _args, ctx) => ctx.services.twoFactor.isEnabled(user.id),
+    }),
   }),
 });
 

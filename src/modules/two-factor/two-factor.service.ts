@@ -1,0 +1,147 @@
+import QRCode from 'qrcode';
+import type { BackgroundTasks } from '../../background.ts';
+import type { Config } from '../../config/config.ts';
+import { decryptString, encrypt } from '../../crypto/aead.ts';
+import { verifyPassword } from '../../crypto/password.ts';
+import { createRecoveryCodes, createTotpSecret, hashRecoveryCode, totpUri, verifyTotp } from '../../crypto/totp.ts';
+import type { Database } from '../../db/client.ts';
+import { AppError } from '../../errors.ts';
+import type { Logger } from '../../log/logger.ts';
+import { twoFactorChangedMail } from '../../mail/mail.templates.ts';
+import type { MailTransport } from '../../mail/mail.transport.ts';
+import type { SessionService } from '../sessions/session.service.ts';
+
+export interface TwoFactorSetup {
+  secret: string;
+  otpauthUrl: string;
+  qrCode: string;
+}
+
+/** How long a generated secret waits for its confirming code. */
+const PENDING_TTL_MS = 10 * 60 * 1000;
+const RECOVERY_CODE_COUNT = 10;
+
+/**
+ * TOTP two-factor authentication. Secrets are sealed with AES-256-GCM and bound to their user;
+ * recovery codes are stored as hashes and work once; a TOTP code's time step must be newer than
+ * the last one accepted, claimed with a conditional update so a code cannot be used twice even
+ * by two requests at once.
+ */
+export class TwoFactorService {
+  constructor(
+    private readonly db: Database,
+    private readonly sessions: SessionService,
+    private readonly mail: MailTransport,
+    private readonly background: BackgroundTasks,
+    private readonly key: Uint8Array,
+    private readonly config: Config,
+    private readonly logger: Logger,
+  ) {}
+
+  async isEnabled(userId: string): Promise<boolean> {
+    const row = await this.db.twoFactor.findUnique({ where: { userId }, select: { enabledAt: true } });
+    return !!row?.enabledAt;
+  }
+
+  /** Starts enrolment: needs the current password; nothing is enabled until a code confirms it. */
+  async generateSecret(userId: string, password: string): Promise<TwoFactorSetup> {
+    const user = await this.db.user.findUniqueOrThrow({ where: { id: userId }, select: { email: true, passwordHash: true } });
+    if (!(await verifyPassword(user.passwordHash, password))) throw new AppError('INVALID_CREDENTIALS');
+    if (await this.isEnabled(userId)) {
+      throw new AppError('BAD_USER_INPUT', { message: 'Two-factor authentication is already enabled; disable it first.' });
+    }
+    const secret = createTotpSecret();
+    const pendingSecret = encrypt(this.key, secret, pendingAad(userId));
+    const pendingExpiresAt = new Date(Date.now() + PENDING_TTL_MS);
+    await this.db.twoFactor.upsert({
+      where: { userId },
+      create: { userId, pendingSecret, pendingExpiresAt },
+      update: { pendingSecret, pendingExpiresAt },
+    });
+    const otpauthUrl = totpUri(secret, this.config.twoFactor.issuer, user.email);
+    const svg = await QRCode.toString(otpauthUrl, { type: 'svg', errorCorrectionLevel: 'M', margin: 2 });
+    return { secret, otpauthUrl, qrCode: `data:image/svg+xml;base64,${Buffer.from(svg).toString('base64')}` };
+  }
+
+  /** Confirms the pending secret with a code; returns the recovery codes, shown this once. */
+  async enable(userId: string, currentSessionId: string, otp: string): Promise<string[]> {
+    const row = await this.db.twoFactor.findUnique({ where: { userId } });
+    if (!row?.pendingSecret || !row.pendingExpiresAt || row.pendingExpiresAt.getTime() <= Date.now()) {
+      throw new AppError('BAD_USER_INPUT', { message: 'No pending secret: call generateTwoFactorSecret first.' });
+    }
+    const secret = decryptString(this.key, row.pendingSecret, pendingAad(userId));
+    const step = await verifyTotp(secret, otp, null);
+    if (step === null) throw new AppError('INVALID_OTP');
+    const codes = createRecoveryCodes(RECOVERY_CODE_COUNT);
+    await this.db.$transaction([
+      this.db.twoFactor.update({
+        where: { userId },
+        data: {
+          secret: encrypt(this.key, secret, secretAad(userId)),
+          enabledAt: new Date(),
+          lastTimeStep: step,
+          pendingSecret: null,
+          pendingExpiresAt: null,
+        },
+      }),
+      this.db.recoveryCode.deleteMany({ where: { userId } }),
+      this.db.recoveryCode.createMany({ data: codes.map((code) => ({ userId, codeHash: hashRecoveryCode(code) })) }),
+    ]);
+    await this.afterChange(userId, currentSessionId, true);
+    return codes;
+  }
+
+  async disable(userId: string, currentSessionId: string, otp: string): Promise<void> {
+    if (!(await this.verifyCode(userId, otp))) throw new AppError('INVALID_OTP');
+    await this.db.$transaction([this.db.recoveryCode.deleteMany({ where: { userId } }), this.db.twoFactor.delete({ where: { userId } })]);
+    await this.afterChange(userId, currentSessionId, false);
+  }
+
+  async regenerateRecoveryCodes(userId: string, otp: string): Promise<string[]> {
+    if (!(await this.verifyCode(userId, otp))) throw new AppError('INVALID_OTP');
+    const codes = createRecoveryCodes(RECOVERY_CODE_COUNT);
+    await this.db.$transaction([
+      this.db.recoveryCode.deleteMany({ where: { userId } }),
+      this.db.recoveryCode.createMany({ data: codes.map((code) => ({ userId, codeHash: hashRecoveryCode(code) })) }),
+    ]);
+    return codes;
+  }
+
+  /**
+   * A TOTP code (newer than the last accepted one) or an unused recovery code; either is used up
+   * by this call. False when 2FA is not enabled.
+   */
+  async verifyCode(userId: string, otp: string): Promise<boolean> {
+    const row = await this.db.twoFactor.findUnique({ where: { userId }, select: { secret: true, enabledAt: true, lastTimeStep: true } });
+    if (!row?.enabledAt || !row.secret) return false;
+    const code = otp.trim();
+    if (/^\d{6}$/.test(code)) {
+      const secret = decryptString(this.key, row.secret, secretAad(userId));
+      const step = await verifyTotp(secret, code, row.lastTimeStep);
+      if (step === null) return false;
+      const claimed = await this.db.twoFactor.updateMany({
+        where: { userId, OR: [{ lastTimeStep: null }, { lastTimeStep: { lt: step } }] },
+        data: { lastTimeStep: step },
+      });
+      return claimed.count === 1;
+    }
+    if (code.length > 64) return false;
+    const used = await this.db.recoveryCode.updateMany({
+      where: { userId, codeHash: hashRecoveryCode(code), usedAt: null },
+      data: { usedAt: new Date() },
+    });
+    return used.count === 1;
+  }
+
+  private async afterChange(userId: string, currentSessionId: string, enabled: boolean): Promise<void> {
+    await this.sessions.revokeUserSessions(userId, enabled ? 'two-factor-enabled' : 'two-factor-disabled', currentSessionId);
+    this.background.run('two-factor-mail', async () => {
+      const user = await this.db.user.findUnique({ where: { id: userId }, select: { email: true } });
+      if (user) await this.mail.send(twoFactorChangedMail(user.email, enabled));
+    });
+    this.logger.info({ userId, enabled }, 'two-factor authentication changed');
+  }
+}
+
+const pendingAad = (userId: string) => `totp-pending:${userId}`;
+const secretAad = (userId: string) => `totp:${userId}`;
