@@ -12,6 +12,11 @@ import http from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { parse, specifiedRules, validate } from 'graphql';
+import { loadConfig } from '../src/config/config.ts';
+import { schema } from '../src/graphql/schema.ts';
+import { parseWithTokenLimit, validationRules } from '../src/http/graphql-limits.ts';
+import { createMemoryLimiterStore } from '../src/modules/rate-limits/limiter-store.ts';
 import { operationEnvName, RATE_LIMITED_OPERATIONS } from '../src/modules/rate-limits/sensitive-operations.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
@@ -81,7 +86,18 @@ function post(port: number, body: unknown, headers: Record<string, string> = {})
   });
 }
 
+/** Another process may take the free port before the server binds it: try a few. */
 async function startServer(dataDir: string, env: Record<string, string>): Promise<Server> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startServerOnce(dataDir, env);
+    } catch (error) {
+      if (attempt === 3 || !String(error).includes('EADDRINUSE')) throw error;
+    }
+  }
+}
+
+async function startServerOnce(dataDir: string, env: Record<string, string>): Promise<Server> {
   const port = await freePort();
   const child = spawn(process.execPath, ['dist/main.mjs'], {
     cwd: ROOT,
@@ -154,6 +170,47 @@ const SCENARIOS: Record<string, (server: Server) => (n: number) => Promise<boole
     ).json.errors?.[0]?.extensions?.code === 'INVALID_TOKEN',
 };
 
+/** Median microseconds per call of `fn`, over batches, in this process (no HTTP, no other load). */
+function microseconds(fn: (n: number) => void, calls = 2000, batches = 15): number {
+  const perCall: number[] = [];
+  let n = 0;
+  for (let b = 0; b < batches; b++) {
+    const t = performance.now();
+    for (let i = 0; i < calls; i++) fn(n++);
+    perCall.push(((performance.now() - t) * 1000) / calls);
+  }
+  return median(perCall.slice(3)); // the first batches warm the JIT up
+}
+
+/** The per-request work the limits add, measured without the noise of a loaded machine's HTTP. */
+async function inProcessCosts() {
+  const limits = loadConfig({}).graphqlLimits;
+  const ours = [...specifiedRules, ...validationRules(limits)];
+  const query = (n: number) => `{ viewer { id email status } } # ${n}`;
+  const parseLimited = parseWithTokenLimit(limits.maxTokens ?? 1000);
+  const documents = Array.from({ length: 64 }, (_, i) => parse(query(i)));
+  const store = createMemoryLimiterStore();
+  const ip = store.limiter('bench:ip', 1e9, 60);
+  const account = store.limiter('bench:account', 1e9, 60);
+  const consumes: number[] = [];
+  for (let b = 0; b < 15; b++) {
+    const t = performance.now();
+    for (let i = 0; i < 2000; i++) {
+      await ip.consume(`ip-${i % 50}`);
+      await account.consume(`account-${i % 500}`);
+    }
+    consumes.push(((performance.now() - t) * 1000) / 2000);
+  }
+  return {
+    parse: { on: microseconds((n) => parseLimited(query(n))), off: microseconds((n) => parse(query(n))) },
+    validate: {
+      on: microseconds((n) => validate(schema, documents[n % 64]!, ours)),
+      off: microseconds((n) => validate(schema, documents[n % 64]!, specifiedRules)),
+    },
+    consume: median(consumes.slice(3)),
+  };
+}
+
 execFileSync(process.execPath, ['scripts/build.mjs'], { cwd: ROOT }); // what `npm start` runs
 const dataDir = await mkdtemp(path.join(tmpdir(), 'gatehouse-bench-limits-'));
 const servers: Server[] = [];
@@ -190,6 +247,14 @@ try {
       `| ${name} | ${Math.round(rps.on)}, ${p50.on.toFixed(2)} | ${Math.round(rps.off)}, ${p50.off.toFixed(2)} | ${p50Ratio.toFixed(3)} | ${rpsRatio.toFixed(3)} |`,
     );
   }
+  const costs = await inProcessCosts();
+  const us = (v: number) => `${v.toFixed(1)} µs`;
+  console.log('\nThe same work in this process, per request (median of batches):');
+  console.log(`- parse with the token limit ${us(costs.parse.on)} vs plain parse ${us(costs.parse.off)}`);
+  console.log(
+    `- validation with the limit rules ${us(costs.validate.on)} vs the standard rules ${us(costs.validate.off)} (Yoga caches it per document text)`,
+  );
+  console.log(`- rate limiting a sensitive field (IP and account counters, memory store): ${us(costs.consume)}`);
 } finally {
   for (const s of servers) {
     s.child.kill('SIGTERM');

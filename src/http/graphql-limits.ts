@@ -52,7 +52,7 @@ export function validationRules(limits: Config['graphqlLimits']): ValidationRule
 }
 
 /** Stops the lexer after `maxTokens` tokens, so a huge document costs no more than a small one. */
-function parseWithTokenLimit(maxTokens: number) {
+export function parseWithTokenLimit(maxTokens: number) {
   return (source: Parameters<typeof parseDocument>[0], options?: Parameters<typeof parseDocument>[1]) => {
     let exceeded = false;
     try {
