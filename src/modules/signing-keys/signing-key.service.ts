@@ -25,6 +25,10 @@ export const KEYS_TOPIC = 'signing-keys';
 
 /** A token naming an unknown kid makes us look for new keys at most this often. */
 const UNKNOWN_KID_RELOAD_COOLDOWN_MS = 1000;
+/** Verified tokens remembered at once (a few MB at most). */
+const VERIFIED_CACHE_SIZE = 10_000;
+
+type VerifiedClaims = Extract<VerifyResult, { ok: true }>['claims'];
 
 interface PublishedKey extends VerificationKey {
   generation: number;
@@ -54,6 +58,7 @@ export class SigningKeyError extends Error {
  */
 export class SigningKeyService {
   private published = new Map<string, PublishedKey>();
+  private readonly verified = new Map<string, VerifiedClaims>();
   /** Keys that sign now or will, newest generation first, private keys already decrypted. */
   private signers: Signer[] = [];
   /** The highest generation the last reload saw (0 for none). */
@@ -121,6 +126,26 @@ export class SigningKeyService {
   }
 
   async verify(token: string): Promise<VerifyResult> {
+    // A token is immutable: once its signature and claims checked out, the same string gives the
+    // same answer until it expires (revocation is checked apart, per request), so the signature
+    // check runs once per token instead of once per request.
+    const known = this.verified.get(token);
+    if (known && known.expiresAt * 1000 > Date.now()) return { ok: true, claims: known };
+    const result = await this.verifyUncached(token);
+    if (result.ok) this.rememberVerified(token, result.claims);
+    return result;
+  }
+
+  private rememberVerified(token: string, claims: VerifiedClaims): void {
+    if (this.verified.size >= VERIFIED_CACHE_SIZE) {
+      // Drop the oldest entry (Maps iterate in insertion order), expired or not.
+      const oldest = this.verified.keys().next().value;
+      if (oldest !== undefined) this.verified.delete(oldest);
+    }
+    this.verified.set(token, claims);
+  }
+
+  private async verifyUncached(token: string): Promise<VerifyResult> {
     const { issuer, audience, policiesClaim } = this.config.tokens;
     const options = { issuer, audience, policiesClaim };
     const find = (kid: string) => this.published.get(kid);
