@@ -8,6 +8,7 @@ import { useCsrfPrevention } from './http/csrf.ts';
 import { prepareGraphiQL } from './http/graphiql.ts';
 import { useGraphQLLimits } from './http/graphql-limits.ts';
 import { responseCookiesByRequest, useResponseHeaders } from './http/headers.ts';
+import { useKnownPathsOnly } from './http/known-paths.ts';
 import { createMaskError } from './http/mask-error.ts';
 import { useResetPasswordPage } from './http/reset-page.ts';
 import { useWellKnown } from './http/well-known.ts';
@@ -53,6 +54,7 @@ export function createApp({ config, services, logger }: AppDependencies) {
       error: (...args) => logger.debug(args.map(String).join(' ')),
     },
     plugins: [
+      useKnownPathsOnly([GRAPHQL_PATH, '/health'], ['/.well-known/', '/reset-password']),
       useWellKnown(config, () => services.signingKeys.jwks()),
       useCsrfPrevention(GRAPHQL_PATH),
       useResponseHeaders(GRAPHQL_PATH, { hsts: config.hsts, cors: config.cors.origins.length > 0, graphiqlCsp: graphiql?.csp ?? null }),
