@@ -112,16 +112,19 @@ describe('COOKIE mode', () => {
 });
 
 describe('cookie tokens stay in cookies', () => {
-  it('refuses to refresh a cookie into JSON mode, which would hand a script the refresh token', async () => {
-    const user = await registerUser(app);
-    const login = await app.client.request(LoginDocument, { email: user.email, password: TEST_PASSWORD, mode: 'SESSION' });
-    const cookie = `${SESSION_COOKIE}=${findCookie(login, SESSION_COOKIE)!.value}`;
-    const res = await app.client.request(RefreshDocument, { mode: 'JSON' }, { cookie });
-    expect(res.code).toBe('BAD_USER_INPUT');
-    expect(res.errors?.[0]?.extensions?.field).toBe('mode');
-    // The session goes on: the cookie was not used up.
-    expect((await app.client.request(ViewerDocument, {}, { cookie })).data?.viewer?.id).toBe(user.id);
-  });
+  it.each(['JSON', 'COOKIE'] as const)(
+    'refuses to refresh a session cookie in %s mode, which would hand a script a token',
+    async (mode) => {
+      const user = await registerUser(app);
+      const login = await app.client.request(LoginDocument, { email: user.email, password: TEST_PASSWORD, mode: 'SESSION' });
+      const cookie = `${SESSION_COOKIE}=${findCookie(login, SESSION_COOKIE)!.value}`;
+      const res = await app.client.request(RefreshDocument, { mode }, { cookie });
+      expect(res.code).toBe('BAD_USER_INPUT');
+      expect(res.errors?.[0]?.extensions?.field).toBe('mode');
+      // The session goes on: the cookie was not used up.
+      expect((await app.client.request(ViewerDocument, {}, { cookie })).data?.viewer?.id).toBe(user.id);
+    },
+  );
 });
 
 describe('SESSION mode', () => {

@@ -84,10 +84,12 @@ builder.mutationFields((t) => ({
       await enforceRateLimit(ctx, 'refresh', presented && tokenSubject(presented.token));
       if (!presented) throw new AppError('INVALID_TOKEN', { message: 'No refresh token was sent.' });
       // An HttpOnly cookie must not turn into a token in the body: script injected into the app
-      // could otherwise trade the cookie for a long-lived refresh token it can read and carry off.
-      if (presented.from !== 'arg' && mode === 'JSON') {
+      // could otherwise trade the cookie for a token it can read and carry off. A refresh cookie
+      // stays a cookie (COOKIE or SESSION); a session cookie stays a session cookie.
+      const allowed = presented.from === 'arg' || (presented.from === 'refresh' ? mode !== 'JSON' : mode === 'SESSION');
+      if (!allowed) {
         throw new AppError('BAD_USER_INPUT', {
-          message: 'mode: a token sent as a cookie can only be refreshed in COOKIE or SESSION mode.',
+          message: `mode: a token sent as a ${presented.from} cookie cannot be refreshed in ${mode} mode.`,
           extensions: { field: 'mode' },
         });
       }
