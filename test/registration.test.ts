@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RegisterDocument } from './generated/graphql.ts';
+import { LoginDocument, RegisterDocument } from './generated/graphql.ts';
 import { loginAsAdmin, registerAndLogin } from './helpers/factories.ts';
 import { startTestApp, TEST_PASSWORD, type TestApp, uniqueEmail } from './helpers/test-app.ts';
 
@@ -85,5 +85,47 @@ describe('registration under the public policy', () => {
     );
     expect(res.errors).toBeUndefined();
     expect(res.data?.createUser).toMatchObject({ email, firstName: 'Ada', status: 'SUSPENDED' });
+  });
+});
+
+describe('privilege escalation through roles', () => {
+  it('does not let a non-admin who may set `role` hand out a role that grants admin access', async () => {
+    const stamp = `${Date.now()}-${process.pid}`;
+    const recruiter = await app.db.policy.create({
+      data: {
+        name: `Recruiter ${stamp}`,
+        permissions: { create: [{ resource: 'users', action: 'create', fields: ['email', 'password', 'role'] }] },
+      },
+    });
+    const adminPolicy = await app.db.policy.findUniqueOrThrow({ where: { name: 'Administrator' } });
+    const parent = await app.db.role.create({ data: { name: `Admins ${stamp}`, policies: { create: [{ policyId: adminPolicy.id }] } } });
+    const child = await app.db.role.create({ data: { name: `Admin children ${stamp}`, parentId: parent.id } });
+    const plain = await app.db.role.create({ data: { name: `Staff ${stamp}` } });
+    const email = uniqueEmail('recruiter');
+    await app.client.request(RegisterDocument, { input: { email, password: TEST_PASSWORD } });
+    const user = await app.db.user.findUniqueOrThrow({ where: { email } });
+    await app.db.userPolicy.create({ data: { userId: user.id, policyId: recruiter.id } });
+
+    // A fresh instance loads the new policy at once.
+    const other = await startTestApp();
+    try {
+      const login = await other.client.request(LoginDocument, { email, password: TEST_PASSWORD });
+      const token = login.data!.login.accessToken!;
+      for (const role of [parent.id, child.id]) {
+        const target = uniqueEmail();
+        const res = await other.client.request(RegisterDocument, { input: { email: target, password: TEST_PASSWORD, role } }, { token });
+        expect(res.code).toBe('FORBIDDEN');
+        expect(res.errors?.[0]?.extensions?.field).toBe('role');
+        expect(await other.db.user.count({ where: { email: target } })).toBe(0);
+      }
+      const ok = await other.client.request(
+        RegisterDocument,
+        { input: { email: uniqueEmail(), password: TEST_PASSWORD, role: plain.id } },
+        { token },
+      );
+      expect(ok.errors).toBeUndefined();
+    } finally {
+      await other.close();
+    }
   });
 });

@@ -72,8 +72,15 @@ export class AccessService {
     });
     if (!user) return [];
     const ids = new Set(user.policies.map((p) => p.policyId));
+    for (const id of await this.policyIdsOfRole(user.roleId)) ids.add(id);
+    return [...ids].sort();
+  }
+
+  /** Policies a role grants, its own and its ancestors' (a cycle or a chain past 16 stops). */
+  async policyIdsOfRole(startRoleId: string | null): Promise<string[]> {
+    const ids = new Set<string>();
     const seenRoles = new Set<string>();
-    let roleId = user.roleId;
+    let roleId = startRoleId;
     while (roleId && !seenRoles.has(roleId) && seenRoles.size < 16) {
       seenRoles.add(roleId);
       const role = await this.db.role.findUnique({
@@ -83,7 +90,7 @@ export class AccessService {
       for (const p of role?.policies ?? []) ids.add(p.policyId);
       roleId = role?.parentId ?? null;
     }
-    return [...ids].sort();
+    return [...ids];
   }
 
   async policyExists(ids: readonly string[]): Promise<{ missing: string[]; grantsAdmin: boolean }> {

@@ -56,8 +56,12 @@ export class UsersService {
     const { missing, grantsAdmin } = await this.access.policyExists(policyIds);
     if (missing.length > 0) throw badInput('policies', 'names a policy that does not exist');
     if (grantsAdmin && !viewerAccess.admin) throw forbiddenField('policies');
-    if (data.role && !(await this.db.role.findUnique({ where: { id: data.role }, select: { id: true } }))) {
-      throw badInput('role', 'names a role that does not exist');
+    if (data.role) {
+      if (!(await this.db.role.findUnique({ where: { id: data.role }, select: { id: true } })))
+        throw badInput('role', 'names a role that does not exist');
+      // A role grants its policies (and its ancestors'): it must not be a back door to admin access.
+      const throughRole = await this.access.policyExists(await this.access.policyIdsOfRole(data.role));
+      if (throughRole.grantsAdmin && !viewerAccess.admin) throw forbiddenField('role');
     }
 
     const passwordHash = await hashPassword(data.password, this.config.passwords.argon2);
