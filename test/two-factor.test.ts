@@ -91,6 +91,17 @@ describe('enrolment', () => {
   });
 });
 
+describe('re-enrolment', () => {
+  it('cannot replace an active secret without disabling first', async () => {
+    const user = await enrolledUser();
+    const again = await app.client.request(GenerateTwoFactorSecretDocument, { password: TEST_PASSWORD }, { token: user.accessToken });
+    expect(again.code).toBe('BAD_USER_INPUT');
+    const enable = await app.client.request(EnableTwoFactorDocument, { otp: await generateTotp(user.secret) }, { token: user.accessToken });
+    expect(enable.code).toBe('BAD_USER_INPUT');
+    expect(await app.db.recoveryCode.count({ where: { userId: user.id, usedAt: null } })).toBe(10);
+  });
+});
+
 describe('login with two-factor authentication', () => {
   it('asks for the code only after the password, and refuses a wrong one', async () => {
     const user = await enrolledUser();

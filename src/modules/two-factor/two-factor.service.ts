@@ -5,6 +5,7 @@ import { decryptString, encrypt } from '../../crypto/aead.ts';
 import { verifyPassword } from '../../crypto/password.ts';
 import { createRecoveryCodes, createTotpSecret, hashRecoveryCode, totpUri, verifyTotp } from '../../crypto/totp.ts';
 import type { Database } from '../../db/client.ts';
+import { isRecordNotFound } from '../../db/errors.ts';
 import { AppError } from '../../errors.ts';
 import type { Logger } from '../../log/logger.ts';
 import { twoFactorChangedMail } from '../../mail/mail.templates.ts';
@@ -66,6 +67,9 @@ export class TwoFactorService {
   /** Confirms the pending secret with a code; returns the recovery codes, shown this once. */
   async enable(userId: string, currentSessionId: string, otp: string): Promise<string[]> {
     const row = await this.db.twoFactor.findUnique({ where: { userId } });
+    // A pending secret must never replace an active one without the active one's code.
+    if (row?.enabledAt)
+      throw new AppError('BAD_USER_INPUT', { message: 'Two-factor authentication is already enabled; disable it first.' });
     if (!row?.pendingSecret || !row.pendingExpiresAt || row.pendingExpiresAt.getTime() <= Date.now()) {
       throw new AppError('BAD_USER_INPUT', { message: 'No pending secret: call generateTwoFactorSecret first.' });
     }
@@ -73,9 +77,22 @@ export class TwoFactorService {
     const step = await verifyTotp(secret, otp, null);
     if (step === null) throw new AppError('INVALID_OTP');
     const codes = createRecoveryCodes(RECOVERY_CODE_COUNT);
+    try {
+      await this.enableWith(userId, secret, step, codes);
+    } catch (error) {
+      if (isRecordNotFound(error))
+        throw new AppError('BAD_USER_INPUT', { message: 'Two-factor authentication is already enabled; disable it first.' });
+      throw error;
+    }
+    await this.afterChange(userId, currentSessionId, true);
+    return codes;
+  }
+
+  private async enableWith(userId: string, secret: string, step: number, codes: string[]): Promise<void> {
     await this.db.$transaction([
       this.db.twoFactor.update({
-        where: { userId },
+        // Only while still not enabled: of two concurrent confirmations, one wins.
+        where: { userId, enabledAt: null },
         data: {
           secret: encrypt(this.key, secret, secretAad(userId)),
           enabledAt: new Date(),
@@ -87,8 +104,6 @@ export class TwoFactorService {
       this.db.recoveryCode.deleteMany({ where: { userId } }),
       this.db.recoveryCode.createMany({ data: codes.map((code) => ({ userId, codeHash: hashRecoveryCode(code) })) }),
     ]);
-    await this.afterChange(userId, currentSessionId, true);
-    return codes;
   }
 
   async disable(userId: string, currentSessionId: string, otp: string): Promise<void> {
