@@ -42,3 +42,27 @@ describe('embedded PostgreSQL (PGlite over its socket)', () => {
     expect((await pool.query('SELECT id FROM items ORDER BY id')).rows).toEqual([{ id: 3 }]);
   });
 });
+
+describe('embedded PostgreSQL on disk', () => {
+  it('listens on a Unix socket in a directory only its owner can enter, not on a TCP port', async () => {
+    const { mkdtemp, rm, stat } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const path = await import('node:path');
+    const dataDir = await mkdtemp(path.join(tmpdir(), 'gatehouse-embedded-'));
+    const embedded = await startEmbeddedPostgres({ dataDir: path.join(dataDir, 'pglite') });
+    try {
+      const url = new URL(embedded.connectionString);
+      const socketDir = url.searchParams.get('host')!;
+      expect(socketDir.startsWith('/')).toBe(true);
+      expect((await stat(socketDir)).mode & 0o077).toBe(0);
+      expect((await stat(path.join(socketDir, '.s.PGSQL.5432'))).isSocket()).toBe(true);
+      const client = new pg.Client({ connectionString: embedded.connectionString });
+      await client.connect();
+      expect((await client.query('SELECT 41 + 1 AS answer')).rows).toEqual([{ answer: 42 }]);
+      await client.end();
+    } finally {
+      await embedded.stop();
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,4 +1,6 @@
-import { mkdir } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import { CycleAwareQueryQueue } from './pglite-queue.ts';
@@ -41,21 +43,23 @@ async function createInMemoryPGlite(): Promise<PGlite> {
 }
 
 /**
- * Starts PGlite behind a PostgreSQL wire-protocol socket on 127.0.0.1, on a port the OS picks (port 0:
- * PGLiteSocketServer reads the real port back from the listening socket), so parallel test files never collide.
- * PGlite runs one query at a time; the server queues queries from all sockets and keeps an open transaction
- * on its own socket. Never open the same dataDir from two processes: PGlite takes no lock on it.
+ * Starts PGlite behind a PostgreSQL wire-protocol socket. PGlite has no authentication: any
+ * client that reaches the socket is its superuser. So a database kept on disk (the embedded
+ * server) is served on a Unix socket in a directory only this user can enter; a loopback TCP port
+ * (port 0, picked by the OS) is only used for in-memory databases, which tests use.
+ * PGlite runs one query at a time; the queue below serialises whole query cycles and keeps an open
+ * transaction on its own socket. Never open the same dataDir from two processes: PGlite takes no
+ * lock on it.
  */
 export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions = {}): Promise<EmbeddedPostgres> {
   if (options.dataDir !== undefined) await mkdir(options.dataDir, { recursive: true }); // PGlite makes one level only
+  const socketDir = options.dataDir === undefined ? null : await privateSocketDir(options.dataDir);
   const db = options.dataDir === undefined ? await createInMemoryPGlite() : new PGlite(options.dataDir);
   await db.waitReady;
-  const server = new PGLiteSocketServer({
-    db,
-    host: '127.0.0.1',
-    port: 0,
-    maxConnections: options.maxConnections ?? 100,
-  });
+  const maxConnections = options.maxConnections ?? 100;
+  const server = socketDir
+    ? new PGLiteSocketServer({ db, path: path.join(socketDir, SOCKET_FILE), maxConnections })
+    : new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0, maxConnections });
   // Its queue interleaves pooled connections mid-query (see pglite-queue.ts). The server hands
   // this field to every connection handler it creates, so replacing it before start() is enough;
   // the package version is pinned exactly because this relies on that private field.
@@ -66,13 +70,30 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions = {
     await db.close();
     throw error;
   }
-  // getServerConn() is "host:port" once listening.
-  const port = Number(server.getServerConn().split(':').pop());
+  // node-postgres takes a socket directory as `host` and connects to <dir>/.s.PGSQL.<port>.
+  const connectionString = socketDir
+    ? `postgres://postgres@localhost:${SOCKET_PORT}/postgres?host=${encodeURIComponent(socketDir)}`
+    : `postgres://postgres@127.0.0.1:${Number(server.getServerConn().split(':').pop())}/postgres`;
   return {
-    connectionString: `postgres://postgres@127.0.0.1:${port}/postgres`,
+    connectionString,
     async stop() {
       await server.stop();
       await db.close();
+      if (socketDir) await rm(path.join(socketDir, SOCKET_FILE), { force: true });
     },
   };
+}
+
+const SOCKET_PORT = 5432;
+const SOCKET_FILE = `.s.PGSQL.${SOCKET_PORT}`;
+
+/** DATA_DIR/run (mode 0700), or a private temporary directory when that path is too long for a socket. */
+async function privateSocketDir(dataDir: string): Promise<string> {
+  let dir = path.resolve(dataDir, 'run');
+  if (path.join(dir, SOCKET_FILE).length > 100) dir = await mkdtemp(path.join(tmpdir(), 'gatehouse-pg-'));
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  await chmod(dir, 0o700);
+  // A socket file left by a crash would make listen() fail.
+  await rm(path.join(dir, SOCKET_FILE), { force: true });
+  return dir;
 }
