@@ -8,8 +8,6 @@
 // Options: BENCH_ROUNDS (default 10), BENCH_SECONDS per round (default 1.5), BENCH_CONCURRENCY (default 8).
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import http from 'node:http';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parse, specifiedRules, validate } from 'graphql';
@@ -18,13 +16,13 @@ import { schema } from '../src/graphql/schema.ts';
 import { parseWithTokenLimit, validationRules } from '../src/http/graphql-limits.ts';
 import { createMemoryLimiterStore } from '../src/modules/rate-limits/limiter-store.ts';
 import { operationEnvName, RATE_LIMITED_OPERATIONS } from '../src/modules/rate-limits/sensitive-operations.ts';
+import { closeAgent, freePort, post } from './http.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 10);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 1.5);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 8);
 const PASSWORD = 'correct horse battery staple';
-const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
 
 const rateLimits = (value: string) =>
   Object.fromEntries(
@@ -47,43 +45,6 @@ interface Server {
   port: number;
   child: ChildProcess;
   token: string;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-interface GraphQLJson {
-  data?: Record<string, Record<string, unknown> | null> | null;
-  errors?: { extensions?: { code?: string } }[];
-}
-
-function post(port: number, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; json: GraphQLJson }> {
-  const payload = JSON.stringify(body);
-  return new Promise((resolve, reject) => {
-    const req = http.request(
-      {
-        host: '127.0.0.1',
-        port,
-        path: '/graphql',
-        method: 'POST',
-        agent,
-        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload), ...headers },
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, json: JSON.parse(Buffer.concat(chunks).toString()) }));
-      },
-    );
-    req.on('error', reject);
-    req.end(payload);
-  });
 }
 
 /** Another process may take the free port before the server binds it: try a few. */
@@ -260,6 +221,6 @@ try {
     s.child.kill('SIGTERM');
     await new Promise((r) => s.child.once('exit', r));
   }
-  agent.destroy();
+  closeAgent();
   await rm(dataDir, { recursive: true, force: true });
 }

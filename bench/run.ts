@@ -6,19 +6,17 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import http from 'node:http';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { hashPassword, verifyPassword } from '../src/crypto/password.ts';
 import { operationEnvName, RATE_LIMITED_OPERATIONS } from '../src/modules/rate-limits/sensitive-operations.ts';
+import { closeAgent, freePort, post } from './http.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
 const PASSWORD = 'correct horse battery staple';
-const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
 // All the load comes from one IP: per-operation budgets it cannot spend keep the limiters counting
 // while the scenarios measure logins and refreshes rather than RATE_LIMITED answers.
 const BENCH_RATE_LIMITS = Object.fromEntries(
@@ -31,15 +29,6 @@ interface Server {
   port: number;
   child: ChildProcess;
   startupMs: number;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 async function startServer(env: Record<string, string>): Promise<Server> {
@@ -71,29 +60,6 @@ function rssMiB(pid: number): number {
     .split('\n')
     .find((l) => l.startsWith('VmRSS:'));
   return Math.round(Number(line?.split(/\s+/)[1] ?? 0) / 1024);
-}
-
-function post(port: number, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; json: any }> {
-  const payload = JSON.stringify(body);
-  return new Promise((resolve, reject) => {
-    const req = http.request(
-      {
-        host: '127.0.0.1',
-        port,
-        path: '/graphql',
-        method: 'POST',
-        agent,
-        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload), ...headers },
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, json: JSON.parse(Buffer.concat(chunks).toString()) }));
-      },
-    );
-    req.on('error', reject);
-    req.end(payload);
-  });
 }
 
 interface LoadResult {
@@ -138,7 +104,7 @@ async function benchOne(label: string, env: Record<string, string>) {
         query: 'mutation($e: String!, $p: String!) { login(email: $e, password: $p) { accessToken refreshToken } }',
         variables: { e: email, p: PASSWORD },
       });
-      return { email, ...(login.json.data.login as { accessToken: string; refreshToken: string }) };
+      return { email, ...(login.json.data?.login as { accessToken: string; refreshToken: string }) };
     }),
   );
 
@@ -152,7 +118,7 @@ async function benchOne(label: string, env: Record<string, string>) {
       variables: { t: users[i]!.refreshToken },
     });
     const next = res.json.data?.refresh;
-    if (next) users[i]!.refreshToken = next.refreshToken;
+    if (next) users[i]!.refreshToken = next.refreshToken as string;
     return !!next;
   });
   const login = await load(async (i) => {
@@ -239,4 +205,4 @@ for (const r of results) {
 }
 console.log(`\nBare argon2id verify (m=19456, t=2, p=1) in this process: median ${verify} ms.`);
 for (const r of results) console.log(`${r.label}: login p50 / bare verify = ${(r.login.p50 / verify).toFixed(2)}`);
-agent.destroy();
+closeAgent();
