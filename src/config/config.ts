@@ -1,6 +1,6 @@
-import { isIP } from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
+import { isIpOrCidr } from '../net/ip-list.ts';
 import { parseDurationSeconds } from './duration.ts';
 import { readOperationRates } from './rate-limits.ts';
 
@@ -322,14 +322,4 @@ function readCorsOrigins(value: string | undefined, problems: string[]): string[
     if (origin !== entry) problems.push(`CORS_ORIGINS: "${entry}" is not an exact origin such as https://app.example.com (no path, no *)`);
   }
   return entries;
-}
-
-/** `203.0.113.7`, `2001:db8::1`, `10.0.0.0/8` or `2001:db8::/32`. */
-function isIpOrCidr(entry: string): boolean {
-  const [address = '', prefix, extra] = entry.split('/');
-  const family = isIP(address);
-  if (family === 0 || extra !== undefined) return false;
-  if (prefix === undefined) return true;
-  if (!/^\d{1,3}$/.test(prefix)) return false;
-  return Number(prefix) <= (family === 4 ? 32 : 128);
 }

@@ -1,4 +1,5 @@
-import { BlockList, isIP } from 'node:net';
+import { isIP } from 'node:net';
+import { createIpList, type IpList } from '../net/ip-list.ts';
 
 // The client's address. The socket's peer is the only fact; X-Forwarded-For is a list any client
 // can write. It is read only when the peer is a proxy we trust (TRUST_PROXY), and then from the
@@ -8,26 +9,11 @@ import { BlockList, isIP } from 'node:net';
 
 const MAX_HOPS = 20;
 
-export interface TrustedProxies {
-  has(ip: string): boolean;
-}
+export type TrustedProxies = IpList;
 
 /** From TRUST_PROXY entries (IPs and CIDRs, already validated by the configuration). */
 export function createTrustedProxies(entries: readonly string[]): TrustedProxies {
-  const list = new BlockList();
-  for (const entry of entries) {
-    const [address = '', prefix] = entry.split('/');
-    const type = isIP(address) === 6 ? 'ipv6' : 'ipv4';
-    if (prefix === undefined) list.addAddress(address, type);
-    else list.addSubnet(address, Number(prefix), type);
-  }
-  return {
-    has(ip) {
-      const family = isIP(ip);
-      if (family === 0) return false;
-      return list.check(ip, family === 6 ? 'ipv6' : 'ipv4');
-    },
-  };
+  return createIpList(entries);
 }
 
 /** `::ffff:192.0.2.1` -> `192.0.2.1`; anything that is not an IP address -> null. */
