@@ -10,6 +10,7 @@ export const ERROR_CODES = {
   BAD_USER_INPUT: 'The input is invalid.',
   EMAIL_TAKEN: 'An account with this email already exists.',
   NOT_FOUND: 'Nothing was found, or you may not access it.',
+  LAST_ADMIN: 'This would leave no active administrator.',
   INVALID_CURRENT_PASSWORD: 'The current password is not correct.',
   GRAPHQL_VALIDATION_FAILED: 'The request is not a valid GraphQL operation for this schema.',
   CSRF_REJECTED: 'This request needs a JSON content type or a CSRF-prevention header.',
@@ -48,6 +49,6 @@ export function badInput(field: string, reason: string): AppError {
   return new AppError('BAD_USER_INPUT', { message: `${field}: ${reason}`, extensions: { field } });
 }
 
-export function forbiddenField(field: string): AppError {
-  return new AppError('FORBIDDEN', { message: `You are not allowed to set the field "${field}".`, extensions: { field } });
+export function forbiddenField(field: string, verb = 'set'): AppError {
+  return new AppError('FORBIDDEN', { message: `You are not allowed to ${verb} the field "${field}".`, extensions: { field } });
 }

@@ -6,6 +6,10 @@ import type { Database } from './db/client.ts';
 import type { Logger } from './log/logger.ts';
 import type { MailTransport } from './mail/mail.transport.ts';
 import { AccessService } from './modules/access/access.service.ts';
+import { AccessChanges } from './modules/access/access-changes.ts';
+import { PermissionsService } from './modules/access/permissions.service.ts';
+import { PoliciesService } from './modules/access/policies.service.ts';
+import { RolesService } from './modules/access/roles.service.ts';
 import { AuthService } from './modules/auth/auth.service.ts';
 import { PasswordChangeService } from './modules/password-change/password-change.service.ts';
 import { PasswordResetService } from './modules/password-reset/password-reset.service.ts';
@@ -46,6 +50,9 @@ export async function createServices({ config, secret, db, mail, logger }: Depen
   };
   try {
     const access = new AccessService(db);
+    const accessChanges = new AccessChanges(db, access, config, logger, pubsub);
+    await accessChanges.start();
+    stops.push(() => accessChanges.stop());
     const signingKeys = new SigningKeyService(db, secret, config, logger, pubsub);
     await signingKeys.start();
     stops.push(() => signingKeys.stop());
@@ -70,10 +77,14 @@ export async function createServices({ config, secret, db, mail, logger }: Depen
       db,
       background,
       access,
+      accessChanges,
+      roles: new RolesService(db, accessChanges),
+      policies: new PoliciesService(db, accessChanges),
+      permissions: new PermissionsService(db, accessChanges),
       signingKeys,
       revocations,
       sessions,
-      users: new UsersService(db, access, config),
+      users: new UsersService(db, access, accessChanges, sessions, config),
       auth: new AuthService(db, sessions, config, dummyHash, lockout, twoFactor),
       twoFactor,
       rateLimits: new RateLimitService(limiterStore, config.rateLimits.operations, hashSubject, knownIps),

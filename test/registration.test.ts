@@ -118,12 +118,15 @@ describe('privilege escalation through roles', () => {
         expect(res.errors?.[0]?.extensions?.field).toBe('role');
         expect(await other.db.user.count({ where: { email: target } })).toBe(0);
       }
+      const allowed = uniqueEmail();
       const ok = await other.client.request(
         RegisterDocument,
-        { input: { email: uniqueEmail(), password: TEST_PASSWORD, role: plain.id } },
+        { input: { email: allowed, password: TEST_PASSWORD, role: plain.id } },
         { token },
       );
-      expect(ok.errors).toBeUndefined();
+      // Created; but the recruiter holds no users:read, so the returned fields are not theirs to see.
+      expect(await other.db.user.findUniqueOrThrow({ where: { email: allowed } })).toMatchObject({ roleId: plain.id });
+      expect(ok.code).toBe('FORBIDDEN');
     } finally {
       await other.close();
     }

@@ -39,7 +39,7 @@ describe('access tokens', () => {
     const token = await signAccessToken(claims, 60, key.signing, options);
     expect(decodeProtectedHeader(token)).toEqual({ alg: key.signing.algorithm, kid: key.signing.kid, typ: 'at+jwt' });
     const result = await verify(token);
-    expect(result).toEqual({ ok: true, claims: { ...claims, expiresAt: expect.any(Number) } });
+    expect(result).toEqual({ ok: true, claims: { ...claims, issuedAt: expect.any(Number), expiresAt: expect.any(Number) } });
   });
 
   it('carry the policy names under the configured claim', async () => {

@@ -46,7 +46,7 @@ export interface TokenOptions {
 }
 
 export type VerifyResult =
-  | { ok: true; claims: AccessClaims & { expiresAt: number } }
+  | { ok: true; claims: AccessClaims & { issuedAt: number; expiresAt: number } }
   | { ok: false; reason: 'expired' | 'invalid' | 'unknown-key' };
 
 /** A new key pair: the private key as PKCS#8 DER (to be encrypted at rest), the public one as a JWK. */
@@ -109,19 +109,20 @@ export async function verifyAccessToken(
       typ: ACCESS_TOKEN_TYPE,
       requiredClaims: ['sub', 'sid', 'exp', 'iat'],
     });
-    const { sub, sid, exp } = payload;
+    const { sub, sid, exp, iat } = payload;
     const policies = payload[options.policiesClaim];
     if (
       typeof sub !== 'string' ||
       typeof sid !== 'string' ||
       typeof exp !== 'number' ||
+      typeof iat !== 'number' ||
       !Array.isArray(policies) ||
       policies.length > MAX_POLICIES ||
       !policies.every((p) => typeof p === 'string')
     ) {
       return { ok: false, reason: 'invalid' };
     }
-    return { ok: true, claims: { userId: sub, sessionId: sid, policies, expiresAt: exp } };
+    return { ok: true, claims: { userId: sub, sessionId: sid, policies, issuedAt: iat, expiresAt: exp } };
   } catch (error) {
     return { ok: false, reason: error instanceof errors.JWTExpired ? 'expired' : 'invalid' };
   }

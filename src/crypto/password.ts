@@ -26,3 +26,9 @@ export async function verifyPassword(hash: string, password: string): Promise<bo
 export function createDummyHash(params: Argon2Params): Promise<string> {
   return hashPassword(crypto.randomUUID(), params);
 }
+
+/** A password for an account an operator creates: >= 144 random bits, base64url, never shorter than `minLength`. */
+export function generatePassword(minLength: number): string {
+  const bytes = Math.max(18, Math.ceil((minLength * 3) / 4));
+  return Buffer.from(crypto.getRandomValues(new Uint8Array(bytes))).toString('base64url');
+}

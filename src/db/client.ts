@@ -1,7 +1,9 @@
 import { PrismaPg } from '@prisma/adapter-pg';
-import { PrismaClient } from '../generated/prisma/client.ts';
+import { type Prisma, PrismaClient } from '../generated/prisma/client.ts';
 
 export type Database = InstanceType<typeof PrismaClient>;
+/** The client inside an interactive transaction. */
+export type TransactionClient = Prisma.TransactionClient;
 
 /** One Prisma client over node-postgres; the same code serves embedded PGlite and PostgreSQL. */
 export function createDatabase(connectionString: string, poolSize: number): Database {

@@ -5,18 +5,27 @@ import { AppError } from '../errors.ts';
 import type PrismaTypes from '../generated/pothos-types.ts';
 import { getDatamodel } from '../generated/pothos-types.ts';
 import type { Context } from '../http/context.ts';
-import type { Action, Resource } from '../modules/access/access.types.ts';
+import { fieldReadable } from '../modules/access/access.check.ts';
+import type { Action, Resource, Row } from '../modules/access/access.types.ts';
+import { readIdentityOf } from '../modules/access/read-identity.ts';
 
 export interface Permission {
   resource: Resource;
   action: Action;
 }
 
+/** A field of a loaded row: readable when a read permission covering the row names the field. */
+export interface FieldRead {
+  resource: Resource;
+  field: string;
+  row: Row;
+}
+
 export const builder = new SchemaBuilder<{
   Context: Context;
   PrismaTypes: PrismaTypes;
-  AuthScopes: { authenticated: boolean; enrolling: boolean; admin: boolean; permission: Permission };
-  Scalars: { DateTime: { Input: Date; Output: Date } };
+  AuthScopes: { authenticated: boolean; enrolling: boolean; admin: boolean; permission: Permission; readField: FieldRead };
+  Scalars: { DateTime: { Input: Date; Output: Date }; JSON: { Input: unknown; Output: unknown } };
   DefaultFieldNullability: false;
 }>({
   defaultFieldNullability: false,
@@ -31,11 +40,21 @@ export const builder = new SchemaBuilder<{
     // A viewer who must first enrol in 2FA holds only `enrolling` (what enrolment needs).
     authScopes: (ctx) => {
       const full = !ctx.twoFactorEnrolmentRequired;
+      const vars = { userId: ctx.viewer?.userId ?? null };
       return {
         authenticated: ctx.viewer !== null && full,
         enrolling: ctx.viewer !== null,
         admin: ctx.access.admin && full,
-        permission: ({ resource, action }) => full && ctx.access.rule(resource, action) !== null,
+        permission: ({ resource, action }) => full && ctx.access.can(resource, action),
+        readField: ({ resource, field, row }) => {
+          const as = readIdentityOf(row);
+          if (as) return as.always.has(field) || fieldReadable(as.access, resource, field, row, { userId: as.userId });
+          // Their own record stays readable (as policies allow) while a viewer enrols.
+          return (
+            (full || (resource === 'users' && (row as { id?: unknown }).id === vars.userId)) &&
+            fieldReadable(ctx.access, resource, field, row, vars)
+          );
+        },
       };
     },
     // Anonymous callers learn why they failed (bad token, or none); signed-in ones get FORBIDDEN.

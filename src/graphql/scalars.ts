@@ -1,3 +1,4 @@
+import { valueFromASTUntyped } from 'graphql';
 import { AppError } from '../errors.ts';
 import { builder } from './builder.ts';
 
@@ -9,4 +10,12 @@ builder.scalarType('DateTime', {
     if (!date || Number.isNaN(date.getTime())) throw new AppError('BAD_USER_INPUT', { message: 'DateTime: expected an ISO-8601 string.' });
     return date;
   },
+});
+
+/** Arbitrary JSON (permission presets and row filters); the services that take values check them. */
+export const JSONScalar = builder.scalarType('JSON', {
+  description: 'A JSON value: object, array, string, number, boolean or null.',
+  serialize: (value) => value,
+  parseValue: (value) => value,
+  parseLiteral: (ast, variables) => valueFromASTUntyped(ast, variables ?? undefined),
 });

@@ -7,6 +7,9 @@ import '../modules/password-reset/password-reset.schema.ts';
 import '../modules/sessions/session.schema.ts';
 import '../modules/password-change/password-change.schema.ts';
 import '../modules/two-factor/two-factor.schema.ts';
+import '../modules/access/roles.schema.ts';
+import '../modules/access/policies.schema.ts';
+import '../modules/access/permissions.schema.ts';
 
 builder.queryType({});
 builder.mutationType({});

@@ -27,7 +27,7 @@ export interface Context {
   config: Config;
 }
 
-type Credential = { viewer: Viewer; access: Promise<Access> } | { error: AppError } | null;
+type Credential = { viewer: Viewer; access: (ip: string | null) => Promise<Access> } | { error: AppError } | null;
 
 /**
  * Request -> Context. Credential extractors run in order (bearer header, then session cookie);
@@ -41,9 +41,10 @@ export async function buildContext(
   config: Config,
 ): Promise<Context> {
   const cookies = readAuthCookies(request.headers.get('cookie'), config.cookies);
+  const client = readClientInfo(request, req, config.trustedProxies);
   const credential = (await fromBearer(request, services)) ?? (await fromSessionCookie(cookies, services));
   const viewer = credential && 'viewer' in credential ? credential.viewer : null;
-  const access = credential && 'viewer' in credential ? await credential.access : await services.access.publicAccess();
+  const access = credential && 'viewer' in credential ? await credential.access(client.ip) : await services.access.publicAccess(client.ip);
   // Only viewers under an enforcing policy pay for this look-up; everyone else's path stays DB-free.
   const twoFactorEnrolmentRequired = !!viewer && access.enforceTwoFactor && !(await services.twoFactor.isEnabled(viewer.userId));
   return {
@@ -51,7 +52,7 @@ export async function buildContext(
     access,
     twoFactorEnrolmentRequired,
     authError: credential && 'error' in credential ? credential.error : null,
-    client: readClientInfo(request, req, config.trustedProxies),
+    client,
     cookies,
     responseCookies: new ResponseCookies(config.cookies),
     services,
@@ -67,10 +68,14 @@ async function fromBearer(request: Request, services: Services): Promise<Credent
   if (!match?.[1]) return { error: new AppError('INVALID_TOKEN') };
   const result = await services.signingKeys.verify(match[1]);
   if (!result.ok) return { error: new AppError(result.reason === 'expired' ? 'TOKEN_EXPIRED' : 'INVALID_TOKEN') };
-  const { userId, sessionId, policies } = result.claims;
+  const { userId, sessionId, policies, issuedAt } = result.claims;
   if (services.revocations.isRevoked(sessionId)) return { error: new AppError('INVALID_TOKEN') };
-  // The token carries policy names; the in-memory policy snapshot turns them into access.
-  return { viewer: { userId, sessionId, via: 'bearer' }, access: services.access.accessForPolicyNames(policies) };
+  // The token carries policy names; the in-memory policy snapshot turns them into access. When the
+  // user's policies changed after the token was issued, they are read afresh instead.
+  const access = services.accessChanges.isStale(userId, issuedAt)
+    ? async (ip: string | null) => services.access.accessForPolicies(await services.access.policyIdsOfUser(userId), ip)
+    : (ip: string | null) => services.access.accessForPolicyNames(policies, ip);
+  return { viewer: { userId, sessionId, via: 'bearer' }, access };
 }
 
 async function fromSessionCookie(cookies: RequestCookies, services: Services): Promise<Credential> {
@@ -79,6 +84,6 @@ async function fromSessionCookie(cookies: RequestCookies, services: Services): P
   if (!session) return { error: new AppError('INVALID_TOKEN') };
   return {
     viewer: { userId: session.userId, sessionId: session.sessionId, via: 'session' },
-    access: services.access.accessForPolicies(session.policyIds),
+    access: (ip) => services.access.accessForPolicies(session.policyIds, ip),
   };
 }

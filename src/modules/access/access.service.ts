@@ -1,12 +1,16 @@
 import type { Database } from '../../db/client.ts';
-import type { Access, Action, PermissionRule, Resource } from './access.types.ts';
+import { createIpList, type IpList, isIpOrCidr } from '../../net/ip-list.ts';
+import { mergeGrants } from './access.check.ts';
+import type { Access, Action, Grant, Resource } from './access.types.ts';
 
 interface LoadedPolicy {
   id: string;
   name: string;
   adminAccess: boolean;
   enforceTwoFactor: boolean;
-  permissions: { resource: string; action: string; fields: string[]; presets: unknown }[];
+  /** Null when the policy applies from any address. */
+  allowedIps: IpList | null;
+  permissions: { resource: string; action: string; fields: string[]; presets: unknown; filter: unknown }[];
 }
 
 interface PolicySnapshot {
@@ -31,28 +35,43 @@ export class AccessService {
     private readonly maxAgeMs = 5000,
   ) {}
 
+  /** Bumped by invalidate(): a load that started before it must not install what it read. */
+  private generation = 0;
+
   invalidate(): void {
+    this.generation++;
     this.snapshot = null;
+    this.loading = null;
   }
 
   /** Access of an anonymous request: the public policy alone. */
-  async publicAccess(): Promise<Access> {
+  async publicAccess(ip: string | null): Promise<Access> {
     const snapshot = await this.current();
-    return this.accessFor(snapshot, snapshot.publicPolicyId ? [snapshot.publicPolicyId] : []);
+    return this.accessFor(snapshot, snapshot.publicPolicyId ? [snapshot.publicPolicyId] : [], ip);
   }
 
-  async accessForPolicies(policyIds: readonly string[]): Promise<Access> {
-    return this.accessFor(await this.current(), policyIds);
+  /**
+   * Access from the given policies, as they stand now. A policy with an IP allow-list applies
+   * only to requests from an address on it (and not at all when the address is unknown).
+   */
+  async accessForPolicies(policyIds: readonly string[], ip: string | null): Promise<Access> {
+    return this.accessFor(await this.current(), policyIds, ip);
   }
 
   /**
    * Access for the policy names an access token carries. A name that no longer exists (a policy
    * renamed or deleted since the token was signed) grants nothing: tokens only ever lose access.
    */
-  async accessForPolicyNames(names: readonly string[]): Promise<Access> {
+  async accessForPolicyNames(names: readonly string[], ip: string | null): Promise<Access> {
     const snapshot = await this.current();
     const ids = names.map((name) => snapshot.idsByName.get(name)).filter((id): id is string => id !== undefined);
-    return this.accessFor(snapshot, ids);
+    return this.accessFor(snapshot, ids, ip);
+  }
+
+  /** Ids of the policies that grant admin access, as of the current snapshot. */
+  async adminPolicyIds(): Promise<string[]> {
+    const snapshot = await this.current();
+    return [...snapshot.policies.values()].filter((p) => p.adminAccess).map((p) => p.id);
   }
 
   /** The names of a user's policies, as access tokens carry them. */
@@ -102,13 +121,16 @@ export class AccessService {
 
   private async current(): Promise<PolicySnapshot> {
     if (this.snapshot && Date.now() - this.snapshot.loadedAt < this.maxAgeMs) return this.snapshot;
-    this.loading ??= this.load().finally(() => {
-      this.loading = null;
-    });
+    if (!this.loading) {
+      const loading = this.load(this.generation).finally(() => {
+        if (this.loading === loading) this.loading = null;
+      });
+      this.loading = loading;
+    }
     return this.loading;
   }
 
-  private async load(): Promise<PolicySnapshot> {
+  private async load(generation: number): Promise<PolicySnapshot> {
     const rows = await this.db.policy.findMany({
       select: {
         id: true,
@@ -116,51 +138,70 @@ export class AccessService {
         isPublic: true,
         adminAccess: true,
         enforceTwoFactor: true,
-        permissions: { select: { resource: true, action: true, fields: true, presets: true } },
+        ipAllowList: true,
+        permissions: { select: { resource: true, action: true, fields: true, presets: true, filter: true } },
       },
     });
     const snapshot: PolicySnapshot = {
       loadedAt: Date.now(),
       publicPolicyId: rows.find((r) => r.isPublic)?.id ?? null,
-      policies: new Map(rows.map((r) => [r.id, r])),
+      policies: new Map(rows.map((r) => [r.id, { ...r, allowedIps: toIpList(r.ipAllowList) }])),
       idsByName: new Map(rows.map((r) => [r.name, r.id])),
       accessByKey: new Map(),
     };
-    this.snapshot = snapshot;
+    if (generation === this.generation) this.snapshot = snapshot;
     return snapshot;
   }
 
-  private accessFor(snapshot: PolicySnapshot, policyIds: readonly string[]): Access {
-    const key = [...policyIds].sort().join(',');
+  private accessFor(snapshot: PolicySnapshot, policyIds: readonly string[], ip: string | null): Access {
+    const policies = policyIds
+      .map((id) => snapshot.policies.get(id))
+      .filter((p): p is LoadedPolicy => !!p && (p.allowedIps === null || (ip !== null && p.allowedIps.has(ip))));
+    const key = policies
+      .map((p) => p.id)
+      .sort()
+      .join(',');
     const cached = snapshot.accessByKey.get(key);
     if (cached) return cached;
-    const policies = policyIds.map((id) => snapshot.policies.get(id)).filter((p): p is LoadedPolicy => !!p);
     const access = buildAccess(policies);
     snapshot.accessByKey.set(key, access);
     return access;
   }
 }
 
-const ALL: PermissionRule = { fields: '*', presets: {} };
+const ALL: Grant = { fields: '*', presets: {}, filter: null };
 
 function buildAccess(policies: LoadedPolicy[]): Access {
   const admin = policies.some((p) => p.adminAccess);
-  const rules = new Map<string, PermissionRule>();
+  const grants = new Map<string, Grant[]>();
   for (const policy of policies) {
     for (const perm of policy.permissions) {
       const key = `${perm.resource}:${perm.action}`;
-      const previous = rules.get(key);
-      const fields = previous?.fields === '*' || perm.fields.includes('*') ? '*' : new Set([...(previous?.fields ?? []), ...perm.fields]);
-      const presets = { ...(previous?.presets ?? {}), ...asRecord(perm.presets) };
-      rules.set(key, { fields, presets });
+      const grant: Grant = {
+        fields: perm.fields.includes('*') ? '*' : new Set(perm.fields),
+        presets: asRecord(perm.presets),
+        filter: perm.filter ?? null,
+      };
+      grants.set(key, [...(grants.get(key) ?? []), grant]);
     }
   }
+  const grantsFor = (resource: Resource, action: Action): readonly Grant[] => (admin ? [ALL] : (grants.get(`${resource}:${action}`) ?? []));
   return {
     policyIds: policies.map((p) => p.id).sort(),
     admin,
     enforceTwoFactor: policies.some((p) => p.enforceTwoFactor),
-    rule: (resource: Resource, action: Action) => (admin ? ALL : (rules.get(`${resource}:${action}`) ?? null)),
+    can: (resource, action) => grantsFor(resource, action).length > 0,
+    rule: (resource, action) => {
+      const list = grantsFor(resource, action);
+      return list.length === 0 ? null : mergeGrants(list);
+    },
+    grants: grantsFor,
   };
+}
+
+/** Entries were validated when saved; one that does not parse (edited in the database) is dropped, so it allows nothing. */
+function toIpList(entries: readonly string[]): IpList | null {
+  return entries.length === 0 ? null : createIpList(entries.filter(isIpOrCidr));
 }
 
 function asRecord(value: unknown): Record<string, unknown> {

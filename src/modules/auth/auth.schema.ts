@@ -28,7 +28,8 @@ const AuthPayload = builder.objectRef<AuthPayloadShape>('AuthPayload').implement
       resolve: async (query, payload, _args, ctx) => {
         const user = await ctx.services.users.findById(payload.userId, query);
         if (!user) throw new AppError('INVALID_TOKEN');
-        return user;
+        // The request itself was anonymous: the signed-in account reads as itself.
+        return ctx.services.users.asSelf(user, ctx.client.ip);
       },
     }),
   }),

@@ -1,12 +1,12 @@
 import type { Config } from '../../config/config.ts';
 import { createOpaqueToken, parseOpaqueToken, secretMatches } from '../../crypto/tokens.ts';
-import type { Database } from '../../db/client.ts';
+import type { Database, TransactionClient } from '../../db/client.ts';
 import { AppError } from '../../errors.ts';
 import type { Prisma } from '../../generated/prisma/client.ts';
 import type { AuthMode } from '../../generated/prisma/enums.ts';
 import type { AccessService } from '../access/access.service.ts';
 import type { SigningKeyService } from '../signing-keys/signing-key.service.ts';
-import type { RevocationService } from './revocation.service.ts';
+import type { Revocation, RevocationService } from './revocation.service.ts';
 import { kindOf, type TokenFamily } from './token-family.ts';
 
 export interface ClientInfo {
@@ -32,6 +32,8 @@ export interface IssuedCredentials {
 /** A session as its owner may see it: never a token. */
 export interface SessionSummary {
   id: string;
+  /** Null once its user was deleted. */
+  userId: string | null;
   createdAt: Date;
   lastUsedAt: Date;
   expiresAt: Date;
@@ -82,6 +84,13 @@ export class SessionService {
       },
       select: { id: true },
     });
+    // A suspension committed while the password was being checked revokes the user's sessions
+    // right after; reading the status only now closes that gap: whichever commits first, the
+    // other sees it (its revocation finds this session, or this read finds the new status).
+    if ((await this.db.user.count({ where: { id: userId, status: 'ACTIVE' } })) === 0) {
+      await this.revokeSession(session.id, 'user-inactive');
+      throw new AppError('INVALID_CREDENTIALS');
+    }
     return this.credentials(userId, session.id, mode, opaque.token, ttl);
   }
 
@@ -129,24 +138,28 @@ export class SessionService {
     await this.revokeSession(row.sessionId, reason);
   }
 
-  /** The user's live sessions, most recently used first. */
-  listLiveSessions(userId: string): Promise<SessionSummary[]> {
+  /** The user's live sessions among those `allowed` selects, most recently used first. */
+  listLiveSessions(userId: string, allowed: Prisma.SessionWhereInput = {}): Promise<SessionSummary[]> {
     return this.db.session.findMany({
-      where: { userId, revokedAt: null, expiresAt: { gt: new Date() } },
+      where: { AND: [allowed, { userId, revokedAt: null, expiresAt: { gt: new Date() } }] },
       orderBy: [{ lastUsedAt: 'desc' }, { id: 'asc' }],
       take: MAX_LISTED_SESSIONS,
-      select: { id: true, createdAt: true, lastUsedAt: true, expiresAt: true, userAgent: true, ip: true },
+      select: { id: true, userId: true, createdAt: true, lastUsedAt: true, expiresAt: true, userAgent: true, ip: true },
     });
   }
 
   /**
-   * Ends one of the user's own live sessions. Another user's session, an ended one and an id that
-   * does not exist all give the same NOT_FOUND, so ids of other users' sessions cannot be probed.
+   * Ends one live session among those `allowed` selects (the caller's sessions:delete permission,
+   * by default the viewer's own). A session outside it, an ended one and an id that does not exist
+   * all give the same NOT_FOUND, so ids of other users' sessions cannot be probed.
    */
-  async revokeOwnSession(userId: string, sessionId: string): Promise<void> {
-    const ended = UUID.test(sessionId)
-      ? await this.revokeWhere({ id: sessionId, userId, expiresAt: { gt: new Date() } }, 'revoked-by-user')
-      : 0;
+  async revokeAllowedSession(allowed: Prisma.SessionWhereInput, sessionId: string, actorUserId: string | null): Promise<void> {
+    if (!UUID.test(sessionId)) throw new AppError('NOT_FOUND');
+    const live = { AND: [allowed, { id: sessionId, expiresAt: { gt: new Date() } }] };
+    // The reason records whether the owner or someone else (an admin) ended it.
+    const ended =
+      (actorUserId ? await this.revokeWhere({ AND: [live, { userId: actorUserId }] }, 'revoked-by-user') : 0) ||
+      (await this.revokeWhere(live, 'revoked-by-admin'));
     if (ended === 0) throw new AppError('NOT_FOUND');
   }
 
@@ -163,15 +176,32 @@ export class SessionService {
     return this.revokeWhere({ userId, ...(exceptSessionId ? { id: { not: exceptSessionId } } : {}) }, reason);
   }
 
+  /**
+   * Inside the caller's transaction (deleting a user): marks the user's sessions revoked. Pass the
+   * result to announceRevocations once the transaction committed.
+   */
+  markUserSessionsRevoked(tx: TransactionClient, userId: string, reason: string): Promise<Revocation[]> {
+    return this.markRevoked(tx, { userId }, reason);
+  }
+
+  announceRevocations(revocations: readonly Revocation[]): Promise<void> {
+    return this.revocations.record(revocations);
+  }
+
   /** Every revocation goes through here, so the revocation view hears of each one. */
   private async revokeWhere(where: Prisma.SessionWhereInput, reason: string): Promise<number> {
-    const rows = await this.db.session.updateManyAndReturn({
-      where: { ...where, revokedAt: null },
+    const revocations = await this.markRevoked(this.db, where, reason);
+    await this.revocations.record(revocations);
+    return revocations.length;
+  }
+
+  private async markRevoked(client: TransactionClient, where: Prisma.SessionWhereInput, reason: string): Promise<Revocation[]> {
+    const rows = await client.session.updateManyAndReturn({
+      where: { AND: [where, { revokedAt: null }] },
       data: { revokedAt: new Date(), revokedReason: reason },
       select: { id: true, revokedAt: true },
     });
-    await this.revocations.record(rows.map((r) => ({ sessionId: r.id, revokedAt: r.revokedAt as Date })));
-    return rows.length;
+    return rows.map((r) => ({ sessionId: r.id, revokedAt: r.revokedAt as Date }));
   }
 
   /** The viewer behind a session cookie, or null when the cookie proves nothing. */
@@ -211,11 +241,13 @@ export class SessionService {
       },
     });
     if (!row || !secretMatches(parsed.secret, row.secretHash)) throw new AppError('INVALID_TOKEN');
-    if (row.session.revokedAt || row.session.user.status !== 'ACTIVE') throw new AppError('INVALID_TOKEN');
+    // A deleted user's sessions stay behind, revoked, with no user.
+    const userId = row.session.userId;
+    if (row.session.revokedAt || !userId || row.session.user?.status !== 'ACTIVE') throw new AppError('INVALID_TOKEN');
     const now = Date.now();
     // A used token's own expiry no longer matters: its grace window ends long before.
     if ((!row.usedAt && row.expiresAt.getTime() <= now) || row.session.expiresAt.getTime() <= now) throw new AppError('TOKEN_EXPIRED');
-    return row;
+    return { ...row, session: { ...row.session, userId } };
   }
 
   private tokenTtl(mode: AuthMode): number {

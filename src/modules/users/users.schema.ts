@@ -1,19 +1,30 @@
 import { UserStatus as UserStatusValues } from '../../generated/prisma/enums.ts';
 import { builder } from '../../graphql/builder.ts';
+import type { Context } from '../../http/context.ts';
+import { readable } from '../access/admin-fields.ts';
 import { enforceRateLimit } from '../rate-limits/rate-limit.guard.ts';
+import { encodeUserCursor } from './user-cursor.ts';
+import type { Actor } from './users.service.ts';
 
 export const UserStatus = builder.enumType(UserStatusValues, { name: 'UserStatus' });
 
-builder.prismaObject('User', {
+function actorOf(ctx: Context): Actor {
+  return { access: ctx.access, userId: ctx.viewer?.userId ?? null, sessionId: ctx.viewer?.sessionId ?? null };
+}
+
+export const User = builder.prismaObject('User', {
+  description: 'An account. Each field shows only where a users:read permission covering the account names it.',
   fields: (t) => ({
-    id: t.exposeID('id'),
-    email: t.exposeString('email'),
-    firstName: t.exposeString('firstName', { nullable: true }),
-    lastName: t.exposeString('lastName', { nullable: true }),
-    status: t.expose('status', { type: UserStatus }),
-    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    id: t.exposeID('id', readable('users', 'id')),
+    email: t.exposeString('email', readable('users', 'email')),
+    firstName: t.exposeString('firstName', { nullable: true, ...readable('users', 'firstName') }),
+    lastName: t.exposeString('lastName', { nullable: true, ...readable('users', 'lastName') }),
+    status: t.expose('status', { type: UserStatus, ...readable('users', 'status') }),
+    createdAt: t.expose('createdAt', { type: 'DateTime', ...readable('users', 'createdAt') }),
+    updatedAt: t.expose('updatedAt', { type: 'DateTime', ...readable('users', 'updatedAt') }),
     twoFactorEnabled: t.boolean({
       description: 'Whether two-factor authentication is on for this account.',
+      ...readable('users', 'twoFactorEnabled'),
       resolve: (user, _args, ctx) => ctx.services.twoFactor.isEnabled(user.id),
     }),
   }),
@@ -32,6 +43,50 @@ const CreateUserInput = builder.inputType('CreateUserInput', {
   }),
 });
 
+const UpdateUserInput = builder.inputType('UpdateUserInput', {
+  description:
+    "Fields to change; omitted ones stay. Each field set must be allowed by the caller's users:update permission for this user. `role: null` removes the role; `policies` replaces the directly granted ones.",
+  fields: (t) => ({
+    email: t.string(),
+    password: t.string({ description: "Sets a new password: the user's other sessions end and reset links are voided." }),
+    firstName: t.string(),
+    lastName: t.string(),
+    status: t.field({ type: UserStatus, description: 'Anything but ACTIVE ends the user’s sessions at once.' }),
+    policies: t.idList(),
+    role: t.id(),
+  }),
+});
+
+interface UserEdgeShape {
+  node: (typeof User)['$inferType'];
+}
+
+const UserEdge = builder.objectRef<UserEdgeShape>('UserEdge').implement({
+  fields: (t) => ({
+    node: t.field({ type: User, resolve: (edge) => edge.node }),
+    cursor: t.string({ resolve: (edge) => encodeUserCursor(edge.node) }),
+  }),
+});
+
+const PageInfo = builder.objectRef<{ hasNextPage: boolean; endCursor: string | null }>('PageInfo').implement({
+  description: 'Relay page information. Lists page forwards only (`first`/`after`).',
+  fields: (t) => ({
+    hasNextPage: t.exposeBoolean('hasNextPage'),
+    hasPreviousPage: t.boolean({ resolve: () => false }),
+    startCursor: t.string({ nullable: true, resolve: () => null }),
+    endCursor: t.exposeString('endCursor', { nullable: true }),
+  }),
+});
+
+const UserConnection = builder
+  .objectRef<{ edges: UserEdgeShape[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } }>('UserConnection')
+  .implement({
+    fields: (t) => ({
+      edges: t.field({ type: [UserEdge], resolve: (c) => c.edges }),
+      pageInfo: t.field({ type: PageInfo, resolve: (c) => c.pageInfo }),
+    }),
+  });
+
 builder.queryField('viewer', (t) =>
   t.prismaField({
     type: 'User',
@@ -44,6 +99,38 @@ builder.queryField('viewer', (t) =>
   }),
 );
 
+builder.queryField('users', (t) =>
+  t.field({
+    type: UserConnection,
+    description:
+      'Users the viewer may read (users:read and its row filter), oldest first. `email` matches a part of the address; filtering by a field needs permission to read it.',
+    authScopes: { permission: { resource: 'users', action: 'read' } },
+    args: {
+      first: t.arg.int({ description: 'Page size, 1 to 100 (default 20).' }),
+      after: t.arg.string({ description: 'The endCursor of the previous page.' }),
+      email: t.arg.string(),
+      status: t.arg({ type: UserStatus }),
+      roleId: t.arg.id(),
+    },
+    resolve: async (_root, args, ctx) => {
+      const { users, hasNextPage } = await ctx.services.users.listUsers(actorOf(ctx), { ...args, roleId: args.roleId?.toString() });
+      const last = users.at(-1);
+      return { edges: users.map((node) => ({ node })), pageInfo: { hasNextPage, endCursor: last ? encodeUserCursor(last) : null } };
+    },
+  }),
+);
+
+builder.queryField('user', (t) =>
+  t.prismaField({
+    type: 'User',
+    nullable: true,
+    description: 'A user the viewer may read; null when there is none or it lies outside their users:read row filter.',
+    authScopes: { permission: { resource: 'users', action: 'read' } },
+    args: { id: t.arg.id({ required: true }) },
+    resolve: (query, _root, { id }, ctx) => ctx.services.users.findVisible(actorOf(ctx), String(id), query),
+  }),
+);
+
 builder.mutationField('createUser', (t) =>
   t.prismaField({
     type: 'User',
@@ -53,11 +140,41 @@ builder.mutationField('createUser', (t) =>
     resolve: async (query, _root, { input }, ctx) => {
       // Registration is limited; an administrator creating accounts is not (they hold every right anyway).
       if (!ctx.access.admin) await enforceRateLimit(ctx, 'createUser', input.email);
-      return ctx.services.users.createUser(
+      const user = await ctx.services.users.createUser(
         ctx.access,
         { ...input, policies: input.policies?.map(String), role: input.role?.toString() },
         query,
       );
+      // An anonymous registrant sees the new account as the account itself may (signed-in creators by their own rights).
+      return ctx.viewer ? user : ctx.services.users.asSelf(user, ctx.client.ip);
+    },
+  }),
+);
+
+builder.mutationField('updateUser', (t) =>
+  t.prismaField({
+    type: 'User',
+    description: 'Changes a user within users:update. The last active administrator cannot be demoted or suspended (LAST_ADMIN).',
+    authScopes: { permission: { resource: 'users', action: 'update' } },
+    args: { id: t.arg.id({ required: true }), input: t.arg({ type: UpdateUserInput, required: true }) },
+    resolve: (query, _root, { id, input }, ctx) =>
+      ctx.services.users.updateUser(
+        actorOf(ctx),
+        String(id),
+        { ...input, policies: input.policies?.map(String) ?? input.policies, role: input.role === null ? null : input.role?.toString() },
+        query,
+      ),
+  }),
+);
+
+builder.mutationField('deleteUser', (t) =>
+  t.boolean({
+    description: 'Deletes a user within users:delete; their sessions end at once. Not the last active administrator (LAST_ADMIN).',
+    authScopes: { permission: { resource: 'users', action: 'delete' } },
+    args: { id: t.arg.id({ required: true }) },
+    resolve: async (_root, { id }, ctx) => {
+      await ctx.services.users.deleteUser(actorOf(ctx), String(id));
+      return true;
     },
   }),
 );

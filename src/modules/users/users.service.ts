@@ -1,11 +1,18 @@
 import type { Config } from '../../config/config.ts';
-import { hashPassword } from '../../crypto/password.ts';
+import { generatePassword, hashPassword } from '../../crypto/password.ts';
 import type { Database } from '../../db/client.ts';
 import { isUniqueViolation } from '../../db/errors.ts';
 import { AppError, badInput, forbiddenField } from '../../errors.ts';
+import type { Prisma } from '../../generated/prisma/client.ts';
 import type { UserStatus } from '../../generated/prisma/enums.ts';
+import { applyWriteRule, rowAllowed, rowsWhere, ruleForRow } from '../access/access.check.ts';
 import type { AccessService } from '../access/access.service.ts';
-import type { Access } from '../access/access.types.ts';
+import type { Access, FilterVariables } from '../access/access.types.ts';
+import type { AccessChanges } from '../access/access-changes.ts';
+import { withAdminGuard } from '../access/admin-guard.ts';
+import { readAs } from '../access/read-identity.ts';
+import type { SessionService } from '../sessions/session.service.ts';
+import { decodeUserCursor } from './user-cursor.ts';
 import { checkName, checkPasswordLength, normalizeEmail } from './users.validation.ts';
 
 export interface CreateUserInput {
@@ -18,8 +25,29 @@ export interface CreateUserInput {
   role?: string | null;
 }
 
+export type UpdateUserInput = { [K in keyof CreateUserInput]?: CreateUserInput[K] | null };
+
+export interface UserListArgs {
+  first?: number | null;
+  after?: string | null;
+  email?: string | null;
+  status?: UserStatus | null;
+  roleId?: string | null;
+}
+
+/** The viewer as the users service needs it: their access and who they are. */
+export interface Actor {
+  access: Access;
+  userId: string | null;
+  sessionId: string | null;
+}
+
 // The order in which input fields are checked against a permission, so errors are stable.
 const CREATE_FIELDS = ['email', 'password', 'firstName', 'lastName', 'status', 'policies', 'role'] as const;
+const OWN_CREDENTIAL_FIELDS: ReadonlySet<string> = new Set(['id', 'email']);
+const DEFAULT_PAGE = 20;
+const MAX_PAGE = 100;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /** A Prisma `select`/`include` passed through from the GraphQL layer, opaque to this service. */
 export type UserQuery = Record<string, unknown>;
@@ -28,11 +56,166 @@ export class UsersService {
   constructor(
     private readonly db: Database,
     private readonly access: AccessService,
+    private readonly accessChanges: AccessChanges,
+    private readonly sessions: SessionService,
     private readonly config: Config,
   ) {}
 
   findById(id: string, query: UserQuery = {}) {
     return this.db.user.findUnique({ ...query, where: { id } });
+  }
+
+  /** Marks a user's row to be read under their own current policies (see ReadIdentity): login and registration results. */
+  async asSelf<T extends { id: string }>(user: T, ip: string | null): Promise<T> {
+    const access = await this.access.accessForPolicies(await this.access.policyIdsOfUser(user.id), ip);
+    return readAs(user, { userId: user.id, access, always: OWN_CREDENTIAL_FIELDS });
+  }
+
+  /** A user the actor may read; null when there is none or it lies outside their read permissions. */
+  findVisible(actor: Actor, id: string, query: UserQuery = {}) {
+    const allowed = rowsWhere(actor.access, 'users', 'read', vars(actor));
+    if (!allowed || !UUID.test(id)) return null;
+    return this.db.user.findFirst({ ...query, where: { AND: [allowed, { id }] } });
+  }
+
+  /**
+   * One page of the users the actor may read, oldest first (creation time, then id). Filtering by
+   * a column counts as reading it: only rows whose permission opens that field are searched, so a
+   * filter cannot test values the actor could not see.
+   */
+  async listUsers(actor: Actor, args: UserListArgs, query: UserQuery = {}) {
+    const first = args.first ?? DEFAULT_PAGE;
+    if (!Number.isInteger(first) || first < 1 || first > MAX_PAGE) throw badInput('first', `must be between 1 and ${MAX_PAGE}`);
+    const searched = [args.email != null ? 'email' : null, args.status != null ? 'status' : null, args.roleId != null ? 'role' : null];
+    const allowed = rowsWhere(
+      actor.access,
+      'users',
+      'read',
+      vars(actor),
+      searched.filter((f): f is string => f !== null),
+    );
+    if (!allowed) return { users: [], hasNextPage: false };
+    const where: Prisma.UserWhereInput[] = [allowed];
+    if (args.email != null) {
+      if (args.email.length > 254) throw badInput('email', 'must be at most 254 characters');
+      where.push({ email: { contains: args.email.trim().toLowerCase() } });
+    }
+    if (args.status != null) where.push({ status: args.status });
+    if (args.roleId != null) {
+      if (!UUID.test(args.roleId)) throw badInput('roleId', 'must be a role id');
+      where.push({ roleId: args.roleId });
+    }
+    if (args.after != null) {
+      const cursor = decodeUserCursor(args.after);
+      if (!cursor) throw badInput('after', 'is not a cursor from this list');
+      where.push({ OR: [{ createdAt: { gt: cursor.createdAt } }, { createdAt: cursor.createdAt, id: { gt: cursor.id } }] });
+    }
+    const rows = await this.db.user.findMany({
+      ...query,
+      where: { AND: where },
+      orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
+      take: first + 1,
+    });
+    return { users: rows.slice(0, first), hasNextPage: rows.length > first };
+  }
+
+  /**
+   * Changes a user as the actor may: the row must lie within their users:update permissions
+   * (NOT_FOUND otherwise), every field set must be allowed on it (FORBIDDEN naming the first that
+   * is not), presets win. Only an admin may change an admin, or hand out admin access. A status
+   * other than ACTIVE ends the user's sessions at once; a new password ends all their other
+   * sessions and voids reset links; new policies or role count from the user's next request. The
+   * last active administrator cannot be demoted or suspended (LAST_ADMIN). Nothing is written
+   * when any check fails.
+   */
+  async updateUser(actor: Actor, id: string, input: UpdateUserInput, query: UserQuery = {}) {
+    const target = await this.loadTarget(actor, id, 'update');
+    const data = applyWriteRule(ruleForRow(actor.access, 'users', 'update', target, vars(actor)), input, CREATE_FIELDS);
+    for (const field of ['email', 'password', 'status', 'policies'] as const) {
+      if (data[field] === null) throw badInput(field, 'cannot be null');
+    }
+    const email = data.email != null ? normalizeEmail(data.email) : undefined;
+    if (data.password != null) checkPasswordLength(data.password, this.config.passwords);
+    const firstName = checkName(data.firstName, 'firstName');
+    const lastName = checkName(data.lastName, 'lastName');
+    const policyIds = data.policies ? [...new Set(data.policies)] : undefined;
+    await this.checkGrants(actor.access, policyIds ?? [], data.role ?? null);
+    const passwordHash = data.password != null ? await hashPassword(data.password, this.config.passwords.argon2) : undefined;
+
+    const now = new Date();
+    const accessChanged = policyIds !== undefined || data.role !== undefined;
+    const write = async (tx: Prisma.TransactionClient) => {
+      await tx.user.update({
+        where: { id },
+        data: {
+          email,
+          passwordHash,
+          passwordChangedAt: passwordHash ? now : undefined,
+          firstName,
+          lastName,
+          status: data.status ?? undefined,
+          roleId: data.role === undefined ? undefined : data.role,
+          accessChangedAt: accessChanged ? now : undefined,
+          policies: policyIds ? { deleteMany: {}, create: policyIds.map((policyId) => ({ policyId })) } : undefined,
+        },
+      });
+      if (passwordHash) await tx.passwordResetToken.updateMany({ where: { userId: id, usedAt: null }, data: { usedAt: now } });
+    };
+    try {
+      // Changes that can take admin access away run under the last-admin guard.
+      if (accessChanged || (data.status && data.status !== 'ACTIVE')) await withAdminGuard(this.db, write);
+      else await this.db.$transaction(write);
+    } catch (error) {
+      if (isUniqueViolation(error)) throw new AppError('EMAIL_TAKEN', { cause: error });
+      throw error;
+    }
+
+    if (data.status && data.status !== 'ACTIVE') await this.sessions.revokeUserSessions(id, `status-${data.status.toLowerCase()}`);
+    else if (passwordHash)
+      await this.sessions.revokeUserSessions(id, 'password-set', id === actor.userId ? (actor.sessionId ?? undefined) : undefined);
+    if (accessChanged) await this.accessChanges.published([[id, now.getTime()]], false);
+    return this.db.user.findUniqueOrThrow({ ...query, where: { id } });
+  }
+
+  /**
+   * Deletes a user the actor may delete (NOT_FOUND otherwise; only an admin deletes an admin; not
+   * the last active admin). Their sessions are revoked in the same transaction and the rows kept,
+   * so every instance refuses their access tokens at once.
+   */
+  async deleteUser(actor: Actor, id: string): Promise<void> {
+    await this.loadTarget(actor, id, 'delete');
+    const revocations = await withAdminGuard(this.db, async (tx) => {
+      const revoked = await this.sessions.markUserSessionsRevoked(tx, id, 'user-deleted');
+      await tx.user.delete({ where: { id } });
+      return revoked;
+    });
+    await this.sessions.announceRevocations(revocations);
+  }
+
+  /** The row the actor wants to change, if their permissions for the action cover it. */
+  private async loadTarget(actor: Actor, id: string, action: 'update' | 'delete') {
+    const target = UUID.test(id)
+      ? await this.db.user.findUnique({ where: { id }, select: { id: true, email: true, status: true, roleId: true } })
+      : null;
+    if (!target || !rowAllowed(actor.access, 'users', action, target, vars(actor))) throw new AppError('NOT_FOUND');
+    // Only an admin changes an admin: anything less could lock them out or take their account.
+    if (!actor.access.admin && (await this.access.policyExists(await this.access.policyIdsOfUser(id))).grantsAdmin)
+      throw new AppError('FORBIDDEN');
+    return target;
+  }
+
+  /** Policies and role must exist; granting admin access (directly or through a role chain) takes an admin. */
+  private async checkGrants(viewerAccess: Access, policyIds: readonly string[], roleId: string | null): Promise<void> {
+    const { missing, grantsAdmin } = await this.access.policyExists(policyIds);
+    if (missing.length > 0) throw badInput('policies', 'names a policy that does not exist');
+    if (grantsAdmin && !viewerAccess.admin) throw forbiddenField('policies');
+    if (roleId) {
+      if (!UUID.test(roleId) || !(await this.db.role.findUnique({ where: { id: roleId }, select: { id: true } })))
+        throw badInput('role', 'names a role that does not exist');
+      // A role grants its policies (and its ancestors'): it must not be a back door to admin access.
+      const throughRole = await this.access.policyExists(await this.access.policyIdsOfRole(roleId));
+      if (throughRole.grantsAdmin && !viewerAccess.admin) throw forbiddenField('role');
+    }
   }
 
   /**
@@ -41,28 +224,14 @@ export class UsersService {
    * presets are applied over the input. Nothing is written when any check fails.
    */
   async createUser(viewerAccess: Access, input: CreateUserInput, query: UserQuery = {}) {
-    const rule = viewerAccess.rule('users', 'create');
-    if (!rule) throw new AppError('FORBIDDEN');
-    for (const field of CREATE_FIELDS) {
-      if (input[field] !== undefined && rule.fields !== '*' && !rule.fields.has(field)) throw forbiddenField(field);
-    }
-    const data = { ...input, ...rule.presets } as CreateUserInput;
+    const data = applyWriteRule(viewerAccess.rule('users', 'create'), input, CREATE_FIELDS);
 
     const email = normalizeEmail(data.email);
     checkPasswordLength(data.password, this.config.passwords);
     const firstName = checkName(data.firstName, 'firstName');
     const lastName = checkName(data.lastName, 'lastName');
     const policyIds = [...new Set(data.policies ?? [])];
-    const { missing, grantsAdmin } = await this.access.policyExists(policyIds);
-    if (missing.length > 0) throw badInput('policies', 'names a policy that does not exist');
-    if (grantsAdmin && !viewerAccess.admin) throw forbiddenField('policies');
-    if (data.role) {
-      if (!(await this.db.role.findUnique({ where: { id: data.role }, select: { id: true } })))
-        throw badInput('role', 'names a role that does not exist');
-      // A role grants its policies (and its ancestors'): it must not be a back door to admin access.
-      const throughRole = await this.access.policyExists(await this.access.policyIdsOfRole(data.role));
-      if (throughRole.grantsAdmin && !viewerAccess.admin) throw forbiddenField('role');
-    }
+    await this.checkGrants(viewerAccess, policyIds, data.role ?? null);
 
     const passwordHash = await hashPassword(data.password, this.config.passwords.argon2);
     try {
@@ -91,7 +260,7 @@ export class UsersService {
     if (!policy) return null;
     const adminExists = await this.db.user.count({ where: { policies: { some: { policy: { adminAccess: true } } } } });
     if (adminExists > 0) return null;
-    const generatedPassword = admin.password ? null : randomPassword();
+    const generatedPassword = admin.password ? null : generatePassword(this.config.passwords.minLength);
     const password = admin.password ?? (generatedPassword as string);
     checkPasswordLength(password, this.config.passwords, 'ADMIN_PASSWORD');
     const email = normalizeEmail(admin.email);
@@ -108,6 +277,6 @@ export class UsersService {
   }
 }
 
-function randomPassword(): string {
-  return Buffer.from(crypto.getRandomValues(new Uint8Array(18))).toString('base64url');
+function vars(actor: Actor): FilterVariables {
+  return { userId: actor.userId };
 }
