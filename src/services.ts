@@ -84,7 +84,7 @@ export async function createServices({ config, secret, db, mail, logger }: Depen
       signingKeys,
       revocations,
       sessions,
-      users: new UsersService(db, access, accessChanges, sessions, config),
+      users: new UsersService(db, access, accessChanges, sessions, config, deriveKey(secret, 'list-cursor-aes-256-gcm')),
       auth: new AuthService(db, sessions, config, dummyHash, lockout, twoFactor),
       twoFactor,
       rateLimits: new RateLimitService(limiterStore, config.rateLimits.operations, hashSubject, knownIps),

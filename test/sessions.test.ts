@@ -23,6 +23,12 @@ describe('refresh (JSON mode)', () => {
     expect(next.user.id).toBe(user.id);
     const viewer = await app.client.request(ViewerDocument, {}, { token: next.accessToken! });
     expect(viewer.data?.viewer?.id).toBe(user.id);
+    // The rotation's timestamps are the moment it happened (read back as Prisma reads its own).
+    const used = await app.db.sessionToken.findUniqueOrThrow({ where: { id: user.refreshToken.split('.')[0] } });
+    expect(Math.abs((used.usedAt?.getTime() ?? 0) - Date.now())).toBeLessThan(10_000);
+    const session = await app.db.session.findUniqueOrThrow({ where: { id: used.sessionId } });
+    expect(Math.abs(session.lastUsedAt.getTime() - Date.now())).toBeLessThan(10_000);
+    expect(session.expiresAt.getTime() - Date.now()).toBeGreaterThan(app.config.tokens.refreshTtlSeconds * 1000 - 10_000);
 
     // A retried request or a second tab (REFRESH_REUSE_GRACE, 10 s by default) gets the same
     // successor, not a second one; after the window, see refresh-reuse.test.ts.

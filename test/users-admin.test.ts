@@ -274,6 +274,61 @@ describe('admins and the last admin', () => {
   });
 });
 
+describe('hostile input', () => {
+  it('refuses NUL characters (variables and literals), deep nesting and an empty role id with BAD_USER_INPUT', async () => {
+    const user = await registerAndLogin(app);
+    const viaVariable = await app.client.request(UsersDocument, { email: 'a\u0000b' }, { token: user.accessToken });
+    expect(viaVariable.code).toBe('BAD_USER_INPUT');
+    const viaLiteral = await app.client.raw({ query: '{ users(email: "a\\u0000b") { edges { cursor } } }' }, { token: user.accessToken });
+    expect(viaLiteral.code).toBe('BAD_USER_INPUT');
+    // 30,000 levels, written as text: serialising it would overflow the stack here too.
+    const deep = `${'['.repeat(30_000)}"x"${']'.repeat(30_000)}`;
+    const query = JSON.stringify('mutation($input: CreatePermissionInput!) { createPermission(input: $input) { id } }');
+    const nested = await fetch(app.client.endpoint, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${adminToken}` },
+      body: `{"query":${query},"variables":{"input":{"presets":${deep}}}}`,
+    });
+    const nestedBody = (await nested.json()) as { errors?: { extensions?: { code?: string } }[] };
+    expect(nestedBody.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    const emptyRole = await app.client.request(UpdateUserDocument, { id: user.id, input: { role: '' } }, { token: adminToken });
+    expect(emptyRole.code).toBe('BAD_USER_INPUT');
+    expect(emptyRole.errors?.[0]?.extensions?.field).toBe('role');
+  });
+
+  it('a cursor is sealed: it shows nothing and a tampered one is refused', async () => {
+    await registerUser(app);
+    const page = await app.client.request(UsersDocument, { first: 1 }, { token: adminToken });
+    const cursor = page.data!.users.pageInfo.endCursor!;
+    expect(Buffer.from(cursor, 'base64url').toString('utf8')).not.toMatch(/[0-9a-f]{8}-[0-9a-f]{4}/);
+    const tampered = `${cursor.slice(0, -2)}${cursor.endsWith('AA') ? 'AB' : 'AA'}`;
+    expect((await app.client.request(UsersDocument, { first: 1, after: tampered }, { token: adminToken })).code).toBe('BAD_USER_INPUT');
+  });
+
+  it('a non-admin allowed to end every session cannot end an admin’s', async () => {
+    const operator = await registerAndLogin(app);
+    const policy = await createPolicy([
+      { resource: 'sessions', action: 'read', fields: ['*'] },
+      { resource: 'sessions', action: 'delete', fields: ['*'] },
+    ]);
+    await grant(operator.id, [policy]);
+    const adminSession = await app.db.session.findFirstOrThrow({
+      where: { user: { email: 'admin@gatehouse.test' }, revokedAt: null },
+      orderBy: { createdAt: 'desc' },
+    });
+    const query = 'mutation($id: ID!) { revokeSession(id: $id) }';
+    const refused = await app.client.raw({ query, variables: { id: adminSession.id } }, { token: operator.accessToken });
+    expect(refused.code).toBe('NOT_FOUND');
+    expect((await app.db.session.findUniqueOrThrow({ where: { id: adminSession.id } })).revokedAt).toBeNull();
+    // An ordinary user's session it may end.
+    const other = await registerAndLogin(app);
+    const otherSession = await app.db.session.findFirstOrThrow({ where: { userId: other.id } });
+    const ended = await app.client.raw({ query, variables: { id: otherSession.id } }, { token: operator.accessToken });
+    expect(ended.errors).toBeUndefined();
+    expect(await viewerCode(other.accessToken)).toBe('INVALID_TOKEN');
+  });
+});
+
 describe('access changes take effect on the next request', () => {
   it('granting and removing a policy changes what an existing access token may do, without a refresh', async () => {
     const user = await registerAndLogin(app);

@@ -8,6 +8,7 @@ import { type ASTVisitor, GraphQLError, type ValidationContext, type ValidationR
 import type { Plugin } from 'graphql-yoga';
 import type { Config } from '../config/config.ts';
 import { ERROR_CODES, type ErrorCode } from '../errors.ts';
+import { inputProblem } from './input-guard.ts';
 import { sensitiveFieldsOnceRule } from './sensitive-fields-rule.ts';
 
 // Everything here runs before any resolver (and before the context is built): a request that
@@ -39,8 +40,24 @@ function introspectionDisabledRule(context: ValidationContext): ASTVisitor {
   };
 }
 
+/** A NUL written as an escape in a string literal ("\u0000"): the same refusal as in variables. */
+function noNulInLiteralsRule(context: ValidationContext): ASTVisitor {
+  return {
+    StringValue(node) {
+      if (node.value.includes('\u0000')) {
+        context.reportError(
+          new GraphQLError(`${ERROR_CODES.BAD_USER_INPUT} (a string contains a NUL character)`, {
+            nodes: [node],
+            extensions: { code: 'BAD_USER_INPUT' },
+          }),
+        );
+      }
+    },
+  };
+}
+
 export function validationRules(limits: Config['graphqlLimits']): ValidationRule[] {
-  const rules: ValidationRule[] = [sensitiveFieldsOnceRule];
+  const rules: ValidationRule[] = [sensitiveFieldsOnceRule, noNulInLiteralsRule];
   if (!limits.introspection) rules.push(introspectionDisabledRule);
   if (limits.maxDepth !== null) rules.push(maxDepthRule({ n: limits.maxDepth, ...armorOptions('QUERY_TOO_DEEP', limits.maxDepth) }));
   if (limits.maxAliases !== null)
@@ -92,6 +109,12 @@ export function useGraphQLLimits(limits: Config['graphqlLimits']): Plugin[] {
             if (Array.isArray(requestParserResult)) {
               throw new GraphQLError(ERROR_CODES.BATCHING_NOT_SUPPORTED, {
                 extensions: { code: 'BATCHING_NOT_SUPPORTED', http: { status: 400 } },
+              });
+            }
+            const problem = inputProblem(requestParserResult.query, requestParserResult.variables);
+            if (problem) {
+              throw new GraphQLError(`${ERROR_CODES.BAD_USER_INPUT} (${problem})`, {
+                extensions: { code: 'BAD_USER_INPUT', http: { status: 400 } },
               });
             }
           },

@@ -9,6 +9,8 @@ import type { AccessService } from './access.service.ts';
 export const USER_ACCESS_TOPIC = 'user-access-changes';
 export const POLICIES_TOPIC = 'policy-changes';
 const KEEP_MARGIN_MS = 60_000;
+/** Ids per statement, well under PostgreSQL's 65,535 bind parameters. */
+const STAMP_CHUNK = 10_000;
 
 /**
  * Makes access edits count from the next request, on every instance:
@@ -24,7 +26,7 @@ export class AccessChanges {
   private readonly users: RecentChanges;
 
   constructor(
-    db: Database,
+    private readonly db: Database,
     private readonly access: AccessService,
     config: Config,
     logger: Logger,
@@ -67,12 +69,22 @@ export class AccessChanges {
     return rows.map((r) => [r.id, now.getTime()]);
   }
 
-  /** After the edit committed: this instance and the others stop trusting stale tokens and snapshots. */
+  /**
+   * After the edit committed: this instance and the others stop trusting stale tokens and
+   * snapshots. The users are stamped again now: a token signed between the in-transaction stamp
+   * and the commit still carried the old policy names, and must count as older than the stamp.
+   */
   async published(stampedUsers: readonly (readonly [string, number])[], policiesChanged: boolean): Promise<void> {
     if (policiesChanged) {
       this.access.invalidate();
       await this.pubsub?.publish(POLICIES_TOPIC, '1').catch(() => undefined);
     }
-    await this.users.record(stampedUsers);
+    if (stampedUsers.length === 0) return;
+    const ids = stampedUsers.map(([id]) => id);
+    const now = new Date();
+    for (let i = 0; i < ids.length; i += STAMP_CHUNK) {
+      await this.db.user.updateMany({ where: { id: { in: ids.slice(i, i + STAMP_CHUNK) } }, data: { accessChangedAt: now } });
+    }
+    await this.users.record(ids.map((id) => [id, now.getTime()] as const));
   }
 }

@@ -13,16 +13,27 @@ interface LoadedPolicy {
   permissions: { resource: string; action: string; fields: string[]; presets: unknown; filter: unknown }[];
 }
 
+const MAX_ROLE_DEPTH = 16;
+
+/** Select this on a user to get what policyIdsOfGrants needs. */
+export const USER_GRANTS = { roleId: true, policies: { select: { policyId: true } } } as const;
+export interface UserGrants {
+  roleId: string | null;
+  policies: { policyId: string }[];
+}
+
 interface PolicySnapshot {
   loadedAt: number;
   publicPolicyId: string | null;
   policies: Map<string, LoadedPolicy>;
+  /** Roles and the policies they grant directly; chains are followed in memory. */
+  roles: Map<string, { parentId: string | null; policyIds: string[] }>;
   idsByName: Map<string, string>;
   accessByKey: Map<string, Access>;
 }
 
 /**
- * Holds every policy and permission in memory so that deciding access costs no database round
+ * Holds every policy, permission and role in memory so that deciding access costs no database round
  * trip. The snapshot is reloaded at most every `maxAgeMs` (policy edits made elsewhere show up
  * within that time) and at once after `invalidate()`.
  */
@@ -76,31 +87,50 @@ export class AccessService {
 
   /** The names of a user's policies, as access tokens carry them. */
   async policyNamesOfUser(userId: string): Promise<string[]> {
-    const [ids, snapshot] = await Promise.all([this.policyIdsOfUser(userId), this.current()]);
+    return this.policyNames(await this.policyIdsOfUser(userId));
+  }
+
+  /** Policies of a user: granted directly, and through their role and the role's ancestors. */
+  async policyIdsOfUser(userId: string): Promise<string[]> {
+    const user = await this.db.user.findUnique({ where: { id: userId }, select: USER_GRANTS });
+    return user ? this.policyIdsOfGrants(user) : [];
+  }
+
+  /**
+   * The same from a user row loaded with USER_GRANTS (so hot paths fold it into a query they
+   * make anyway); the role chain is followed in the snapshot, costing no round trip.
+   */
+  async policyIdsOfGrants(user: UserGrants): Promise<string[]> {
+    const snapshot = await this.current();
+    const ids = new Set(user.policies.map((p) => p.policyId));
+    const seen = new Set<string>();
+    for (let roleId = user.roleId; roleId && !seen.has(roleId) && seen.size < MAX_ROLE_DEPTH; ) {
+      seen.add(roleId);
+      const role = snapshot.roles.get(roleId);
+      for (const id of role?.policyIds ?? []) ids.add(id);
+      roleId = role?.parentId ?? null;
+    }
+    return [...ids].sort();
+  }
+
+  /** Policy names for ids, as access tokens carry them (unknown ids dropped). */
+  async policyNames(ids: readonly string[]): Promise<string[]> {
+    const snapshot = await this.current();
     return ids
       .map((id) => snapshot.policies.get(id)?.name)
       .filter((name): name is string => name !== undefined)
       .sort();
   }
 
-  /** Policies of a user: granted directly, and through their role and the role's ancestors. */
-  async policyIdsOfUser(userId: string): Promise<string[]> {
-    const user = await this.db.user.findUnique({
-      where: { id: userId },
-      select: { roleId: true, policies: { select: { policyId: true } } },
-    });
-    if (!user) return [];
-    const ids = new Set(user.policies.map((p) => p.policyId));
-    for (const id of await this.policyIdsOfRole(user.roleId)) ids.add(id);
-    return [...ids].sort();
-  }
-
-  /** Policies a role grants, its own and its ancestors' (a cycle or a chain past 16 stops). */
+  /**
+   * Policies a role grants, its own and its ancestors' (a cycle or a chain past 16 stops), read
+   * from the database: for checks that must not act on a snapshot a few seconds old.
+   */
   async policyIdsOfRole(startRoleId: string | null): Promise<string[]> {
     const ids = new Set<string>();
     const seenRoles = new Set<string>();
     let roleId = startRoleId;
-    while (roleId && !seenRoles.has(roleId) && seenRoles.size < 16) {
+    while (roleId && !seenRoles.has(roleId) && seenRoles.size < MAX_ROLE_DEPTH) {
       seenRoles.add(roleId);
       const role = await this.db.role.findUnique({
         where: { id: roleId },
@@ -131,6 +161,7 @@ export class AccessService {
   }
 
   private async load(generation: number): Promise<PolicySnapshot> {
+    const roles = await this.db.role.findMany({ select: { id: true, parentId: true, policies: { select: { policyId: true } } } });
     const rows = await this.db.policy.findMany({
       select: {
         id: true,
@@ -146,6 +177,7 @@ export class AccessService {
       loadedAt: Date.now(),
       publicPolicyId: rows.find((r) => r.isPublic)?.id ?? null,
       policies: new Map(rows.map((r) => [r.id, { ...r, allowedIps: toIpList(r.ipAllowList) }])),
+      roles: new Map(roles.map((r) => [r.id, { parentId: r.parentId, policyIds: r.policies.map((p) => p.policyId) }])),
       idsByName: new Map(rows.map((r) => [r.name, r.id])),
       accessByKey: new Map(),
     };

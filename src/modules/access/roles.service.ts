@@ -65,7 +65,7 @@ export class RolesService {
     const policyIds = checkIdList(data.policies, 'policies', 'policy');
     try {
       // A new role has no users: no one's access changes, so no admin guard and nothing to stamp.
-      return await this.db.$transaction(async (tx) => {
+      const created = await this.db.$transaction(async (tx) => {
         const graph = await RoleGraph.load(tx);
         if (parentId) checkParent(actor, graph, null, parentId);
         await checkPolicies(actor, tx, graph, policyIds);
@@ -74,6 +74,9 @@ export class RolesService {
           data: { name, description, parentId, policies: { create: policyIds.map((policyId) => ({ policyId })) } },
         });
       });
+      // The policy snapshot holds the roles too: users given this role next must find it there.
+      await this.accessChanges.published([], true);
+      return created;
     } catch (error) {
       throw mapWriteError(error);
     }
@@ -113,7 +116,7 @@ export class RolesService {
     try {
       // Taking a policy or parent away can take admin access away: the last admin must remain.
       const { updated, stamps } = accessChanged ? await withAdminGuard(this.db, change) : await this.db.$transaction(change);
-      if (accessChanged) await this.accessChanges.published(stamps, false);
+      if (accessChanged) await this.accessChanges.published(stamps, true);
       return updated;
     } catch (error) {
       throw mapWriteError(error);
@@ -133,7 +136,7 @@ export class RolesService {
         await tx.role.delete({ where: { id: role.id } });
         return stamped;
       });
-      await this.accessChanges.published(stamps, false);
+      await this.accessChanges.published(stamps, true);
     } catch (error) {
       throw mapWriteError(error);
     }

@@ -52,7 +52,7 @@ builder.mutationField('revokeSession', (t) =>
       const viewer = ctx.viewer;
       const allowed = rowsWhere(ctx.access, 'sessions', 'delete', { userId: viewer?.userId ?? null });
       if (!allowed) throw new AppError('NOT_FOUND');
-      await ctx.services.sessions.revokeAllowedSession(allowed, String(id), viewer?.userId ?? null);
+      await ctx.services.sessions.revokeAllowedSession(allowed, String(id), { userId: viewer?.userId ?? null, admin: ctx.access.admin });
       if (String(id) === viewer?.sessionId) {
         if (ctx.cookies.session) ctx.responseCookies.clear('session');
         if (ctx.cookies.refresh) ctx.responseCookies.clear('refresh');

@@ -4,7 +4,7 @@ import type { Database, TransactionClient } from '../../db/client.ts';
 import { AppError } from '../../errors.ts';
 import type { Prisma } from '../../generated/prisma/client.ts';
 import type { AuthMode } from '../../generated/prisma/enums.ts';
-import type { AccessService } from '../access/access.service.ts';
+import { type AccessService, USER_GRANTS, type UserGrants } from '../access/access.service.ts';
 import type { SigningKeyService } from '../signing-keys/signing-key.service.ts';
 import type { Revocation, RevocationService } from './revocation.service.ts';
 import { kindOf, type TokenFamily } from './token-family.ts';
@@ -87,11 +87,12 @@ export class SessionService {
     // A suspension committed while the password was being checked revokes the user's sessions
     // right after; reading the status only now closes that gap: whichever commits first, the
     // other sees it (its revocation finds this session, or this read finds the new status).
-    if ((await this.db.user.count({ where: { id: userId, status: 'ACTIVE' } })) === 0) {
+    const user = await this.db.user.findUnique({ where: { id: userId }, select: { status: true, ...USER_GRANTS } });
+    if (user?.status !== 'ACTIVE') {
       await this.revokeSession(session.id, 'user-inactive');
       throw new AppError('INVALID_CREDENTIALS');
     }
-    return this.credentials(userId, session.id, mode, opaque.token, ttl);
+    return this.credentials(userId, session.id, mode, opaque.token, ttl, user);
   }
 
   /**
@@ -106,7 +107,7 @@ export class SessionService {
     if (!row.usedAt) {
       const ttl = this.tokenTtl(mode);
       const issued = await this.family.rotate(row.id, row.sessionId, mode, ttl);
-      if (issued) return this.credentials(userId, row.sessionId, mode, issued.token, ttl);
+      if (issued) return this.credentials(userId, row.sessionId, mode, issued.token, ttl, row.session.user);
     }
     const replay = await this.family.replay(row.id);
     if (replay.outcome === 'reuse') {
@@ -117,7 +118,7 @@ export class SessionService {
     if (replay.outcome !== 'successor' || replay.kind !== kindOf(mode)) throw new AppError('INVALID_TOKEN');
     const remaining = Math.floor((replay.expiresAt.getTime() - Date.now()) / 1000);
     if (remaining <= 0) throw new AppError('TOKEN_EXPIRED');
-    return this.credentials(userId, row.sessionId, mode, replay.token, remaining);
+    return this.credentials(userId, row.sessionId, mode, replay.token, remaining, row.session.user);
   }
 
   /**
@@ -153,9 +154,20 @@ export class SessionService {
    * by default the viewer's own). A session outside it, an ended one and an id that does not exist
    * all give the same NOT_FOUND, so ids of other users' sessions cannot be probed.
    */
-  async revokeAllowedSession(allowed: Prisma.SessionWhereInput, sessionId: string, actorUserId: string | null): Promise<void> {
+  async revokeAllowedSession(
+    allowed: Prisma.SessionWhereInput,
+    sessionId: string,
+    actor: { userId: string | null; admin: boolean },
+  ): Promise<void> {
     if (!UUID.test(sessionId)) throw new AppError('NOT_FOUND');
     const live = { AND: [allowed, { id: sessionId, expiresAt: { gt: new Date() } }] };
+    if (!actor.admin) {
+      // Only an admin ends an admin's sessions (as only an admin changes an admin): NOT_FOUND, like any session out of reach.
+      const owner = (await this.db.session.findFirst({ where: live, select: { userId: true } }))?.userId;
+      if (owner && owner !== actor.userId && (await this.access.policyExists(await this.access.policyIdsOfUser(owner))).grantsAdmin)
+        throw new AppError('NOT_FOUND');
+    }
+    const actorUserId = actor.userId;
     // The reason records whether the owner or someone else (an admin) ended it.
     const ended =
       (actorUserId ? await this.revokeWhere({ AND: [live, { userId: actorUserId }] }, 'revoked-by-user') : 0) ||
@@ -217,7 +229,7 @@ export class SessionService {
           data: { lastUsedAt: new Date(now) },
         });
       }
-      return { userId: row.session.userId, sessionId: row.sessionId, policyIds: await this.access.policyIdsOfUser(row.session.userId) };
+      return { userId: row.session.userId, sessionId: row.sessionId, policyIds: await this.access.policyIdsOfGrants(row.session.user) };
     } catch (error) {
       if (error instanceof AppError) return null;
       throw error;
@@ -237,17 +249,20 @@ export class SessionService {
         expiresAt: true,
         usedAt: true,
         sessionId: true,
-        session: { select: { userId: true, revokedAt: true, expiresAt: true, lastUsedAt: true, user: { select: { status: true } } } },
+        // The user's status and grants come along, so a refresh or a session-cookie request needs no further read.
+        session: {
+          select: { userId: true, revokedAt: true, expiresAt: true, lastUsedAt: true, user: { select: { status: true, ...USER_GRANTS } } },
+        },
       },
     });
     if (!row || !secretMatches(parsed.secret, row.secretHash)) throw new AppError('INVALID_TOKEN');
     // A deleted user's sessions stay behind, revoked, with no user.
-    const userId = row.session.userId;
-    if (row.session.revokedAt || !userId || row.session.user?.status !== 'ACTIVE') throw new AppError('INVALID_TOKEN');
+    const { userId, user } = row.session;
+    if (row.session.revokedAt || !userId || user?.status !== 'ACTIVE') throw new AppError('INVALID_TOKEN');
     const now = Date.now();
     // A used token's own expiry no longer matters: its grace window ends long before.
     if ((!row.usedAt && row.expiresAt.getTime() <= now) || row.session.expiresAt.getTime() <= now) throw new AppError('TOKEN_EXPIRED');
-    return { ...row, session: { ...row.session, userId } };
+    return { ...row, session: { ...row.session, userId, user } };
   }
 
   private tokenTtl(mode: AuthMode): number {
@@ -260,9 +275,10 @@ export class SessionService {
     mode: AuthMode,
     token: string,
     tokenTtl: number,
+    grants: UserGrants,
   ): Promise<IssuedCredentials> {
     if (mode === 'SESSION') return { userId, sessionId, mode, accessToken: null, token, expiresIn: tokenTtl, tokenTtl };
-    const policies = await this.access.policyNamesOfUser(userId);
+    const policies = await this.access.policyNames(await this.access.policyIdsOfGrants(grants));
     const ttl = this.config.tokens.accessTtlSeconds;
     const accessToken = await this.signingKeys.sign({ userId, sessionId, policies });
     return { userId, sessionId, mode, accessToken, token, expiresIn: ttl, tokenTtl };

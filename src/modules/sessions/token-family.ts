@@ -2,6 +2,7 @@ import { decryptString, encrypt } from '../../crypto/aead.ts';
 import { deriveKey } from '../../crypto/keys.ts';
 import { createOpaqueToken } from '../../crypto/tokens.ts';
 import type { Database } from '../../db/client.ts';
+import { Prisma } from '../../generated/prisma/client.ts';
 import type { AuthMode, SessionTokenKind } from '../../generated/prisma/enums.ts';
 
 export type ReplayOutcome =
@@ -38,18 +39,25 @@ export class TokenFamily {
     const expiresAt = new Date(now.getTime() + ttlSeconds * 1000);
     const successor = createOpaqueToken();
     const sealed = encrypt(this.key, successor.token, aad(tokenId));
-    const claimed = await this.db.$transaction(async (tx) => {
-      const claim = await tx.sessionToken.updateMany({
-        where: { id: tokenId, usedAt: null },
-        data: { usedAt: now, successorId: successor.id, successorCiphertext: sealed },
-      });
-      if (claim.count !== 1) return false;
-      await tx.sessionToken.create({
-        data: { id: successor.id, sessionId, kind: kindOf(mode), secretHash: successor.secretHash, expiresAt },
-      });
-      await tx.session.update({ where: { id: sessionId }, data: { mode, lastUsedAt: now, expiresAt } });
-      return true;
-    });
+    // One statement, so one round trip: claim the token (only if unused), create its successor and
+    // extend the session. Of concurrent claims PostgreSQL lets one update the row; the others
+    // re-check `usedAt IS NULL` after it commits, claim nothing, and so insert nothing.
+    const [result] = await this.db.$queryRaw<{ claimed: number }[]>`
+      WITH claim AS (
+        UPDATE "SessionToken"
+        SET "usedAt" = ${utc(now)}, "successorId" = ${successor.id}::uuid, "successorCiphertext" = ${sealed}
+        WHERE "id" = ${tokenId}::uuid AND "usedAt" IS NULL
+        RETURNING "sessionId"
+      ), created AS (
+        INSERT INTO "SessionToken" ("id", "sessionId", "kind", "secretHash", "createdAt", "expiresAt")
+        SELECT ${successor.id}::uuid, "sessionId", ${kindOf(mode)}::"SessionTokenKind", ${successor.secretHash}, ${utc(now)}, ${utc(expiresAt)}
+        FROM claim
+      ), extended AS (
+        UPDATE "Session" SET "mode" = ${mode}::"AuthMode", "lastUsedAt" = ${utc(now)}, "expiresAt" = ${utc(expiresAt)}
+        WHERE "id" IN (SELECT "sessionId" FROM claim) AND "id" = ${sessionId}::uuid
+      )
+      SELECT count(*)::int AS claimed FROM claim`;
+    const claimed = result?.claimed === 1;
     return claimed ? { token: successor.token, expiresAt } : null;
   }
 
@@ -89,6 +97,11 @@ export class TokenFamily {
 
 export function kindOf(mode: AuthMode): SessionTokenKind {
   return mode === 'SESSION' ? 'SESSION' : 'REFRESH';
+}
+
+/** Prisma stores DateTime as UTC in `timestamp(3)` columns; raw SQL writes them the same way. */
+function utc(date: Date): Prisma.Sql {
+  return Prisma.sql`(${date.toISOString()}::timestamptz AT TIME ZONE 'UTC')`;
 }
 
 /** A successor sealed for one token does not open as another's. */

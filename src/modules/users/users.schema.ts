@@ -3,7 +3,6 @@ import { builder } from '../../graphql/builder.ts';
 import type { Context } from '../../http/context.ts';
 import { readable } from '../access/admin-fields.ts';
 import { enforceRateLimit } from '../rate-limits/rate-limit.guard.ts';
-import { encodeUserCursor } from './user-cursor.ts';
 import type { Actor } from './users.service.ts';
 
 export const UserStatus = builder.enumType(UserStatusValues, { name: 'UserStatus' });
@@ -59,12 +58,13 @@ const UpdateUserInput = builder.inputType('UpdateUserInput', {
 
 interface UserEdgeShape {
   node: (typeof User)['$inferType'];
+  cursor: string;
 }
 
 const UserEdge = builder.objectRef<UserEdgeShape>('UserEdge').implement({
   fields: (t) => ({
     node: t.field({ type: User, resolve: (edge) => edge.node }),
-    cursor: t.string({ resolve: (edge) => encodeUserCursor(edge.node) }),
+    cursor: t.exposeString('cursor'),
   }),
 });
 
@@ -113,9 +113,8 @@ builder.queryField('users', (t) =>
       roleId: t.arg.id(),
     },
     resolve: async (_root, args, ctx) => {
-      const { users, hasNextPage } = await ctx.services.users.listUsers(actorOf(ctx), { ...args, roleId: args.roleId?.toString() });
-      const last = users.at(-1);
-      return { edges: users.map((node) => ({ node })), pageInfo: { hasNextPage, endCursor: last ? encodeUserCursor(last) : null } };
+      const { edges, hasNextPage } = await ctx.services.users.listUsers(actorOf(ctx), { ...args, roleId: args.roleId?.toString() });
+      return { edges, pageInfo: { hasNextPage, endCursor: edges.at(-1)?.cursor ?? null } };
     },
   }),
 );

@@ -12,7 +12,7 @@ import type { AccessChanges } from '../access/access-changes.ts';
 import { withAdminGuard } from '../access/admin-guard.ts';
 import { readAs } from '../access/read-identity.ts';
 import type { SessionService } from '../sessions/session.service.ts';
-import { decodeUserCursor } from './user-cursor.ts';
+import { decodeUserCursor, encodeUserCursor } from './user-cursor.ts';
 import { checkName, checkPasswordLength, normalizeEmail } from './users.validation.ts';
 
 export interface CreateUserInput {
@@ -59,6 +59,8 @@ export class UsersService {
     private readonly accessChanges: AccessChanges,
     private readonly sessions: SessionService,
     private readonly config: Config,
+    /** Seals list cursors. */
+    private readonly cursorKey: Uint8Array,
   ) {}
 
   findById(id: string, query: UserQuery = {}) {
@@ -94,7 +96,7 @@ export class UsersService {
       vars(actor),
       searched.filter((f): f is string => f !== null),
     );
-    if (!allowed) return { users: [], hasNextPage: false };
+    if (!allowed) return { edges: [], hasNextPage: false };
     const where: Prisma.UserWhereInput[] = [allowed];
     if (args.email != null) {
       if (args.email.length > 254) throw badInput('email', 'must be at most 254 characters');
@@ -106,7 +108,7 @@ export class UsersService {
       where.push({ roleId: args.roleId });
     }
     if (args.after != null) {
-      const cursor = decodeUserCursor(args.after);
+      const cursor = decodeUserCursor(this.cursorKey, args.after);
       if (!cursor) throw badInput('after', 'is not a cursor from this list');
       where.push({ OR: [{ createdAt: { gt: cursor.createdAt } }, { createdAt: cursor.createdAt, id: { gt: cursor.id } }] });
     }
@@ -116,7 +118,11 @@ export class UsersService {
       orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
       take: first + 1,
     });
-    return { users: rows.slice(0, first), hasNextPage: rows.length > first };
+    const users = rows.slice(0, first);
+    return {
+      edges: users.map((node) => ({ node, cursor: encodeUserCursor(this.cursorKey, node) })),
+      hasNextPage: rows.length > first,
+    };
   }
 
   /**
@@ -209,7 +215,7 @@ export class UsersService {
     const { missing, grantsAdmin } = await this.access.policyExists(policyIds);
     if (missing.length > 0) throw badInput('policies', 'names a policy that does not exist');
     if (grantsAdmin && !viewerAccess.admin) throw forbiddenField('policies');
-    if (roleId) {
+    if (roleId !== null) {
       if (!UUID.test(roleId) || !(await this.db.role.findUnique({ where: { id: roleId }, select: { id: true } })))
         throw badInput('role', 'names a role that does not exist');
       // A role grants its policies (and its ancestors'): it must not be a back door to admin access.
