@@ -131,6 +131,24 @@ describe('roles, policies and permissions as an admin', () => {
     expect(await app.db.policy.count({ where: { id: created.id } })).toBe(0);
   });
 
+  it('refuses to delete a policy or a role that a permission preset hands out, keeping registration working', async () => {
+    const refused = await asAdmin(DeletePolicyDocument, { id: ids.user });
+    expectError(refused, 'BAD_USER_INPUT', 'id');
+    expect(await app.db.policy.count({ where: { id: ids.user } })).toBe(1);
+    const registered = await app.client.request(RegisterDocument, {
+      input: { email: `${randomUUID()}@example.test`, password: TEST_PASSWORD },
+    });
+    expect(registered.errors).toBeUndefined();
+
+    const role = ok(await asAdmin(CreateRoleDocument, { input: { name: unique('Preset role') } })).createRole;
+    const policy = await createPolicy();
+    await app.db.permission.create({
+      data: { policyId: policy.id, resource: 'users', action: 'create', fields: ['*'], presets: { role: role.id } },
+    });
+    expectError(await asAdmin(DeleteRoleDocument, { id: role.id }), 'BAD_USER_INPUT', 'id');
+    expect(await app.db.role.count({ where: { id: role.id } })).toBe(1);
+  });
+
   it('creates a role with a parent and policies, then changes and deletes it', async () => {
     const policy = await createPolicy();
     const parent = ok(await asAdmin(CreateRoleDocument, { input: { name: unique('Staff') } })).createRole;

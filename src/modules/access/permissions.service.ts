@@ -1,4 +1,4 @@
-import type { Database } from '../../db/client.ts';
+import type { Database, TransactionClient } from '../../db/client.ts';
 import { isRecordNotFound } from '../../db/errors.ts';
 import { AppError, badInput, forbiddenField } from '../../errors.ts';
 import { Prisma } from '../../generated/prisma/client.ts';
@@ -142,4 +142,14 @@ export class PermissionsService {
 /** Prisma writes SQL NULL for a JSON column only through DbNull. */
 function json(value: object | null): Prisma.InputJsonValue | typeof Prisma.DbNull {
   return value === null ? Prisma.DbNull : (value as Prisma.InputJsonValue);
+}
+
+/**
+ * A policy or role that a permission's preset hands out cannot be deleted: the preset would then
+ * name nothing, and every create or update through it would fail (e.g. public registration when
+ * the User policy goes). BAD_USER_INPUT on `id`, naming no other row.
+ */
+export async function refuseIfPreset(tx: TransactionClient, presets: Prisma.JsonNullableFilter<'Permission'>, what: string): Promise<void> {
+  const user = await tx.permission.findFirst({ where: { presets }, select: { id: true } });
+  if (user) throw badInput('id', `this ${what} is named by a permission preset; change that preset first`);
 }

@@ -14,6 +14,7 @@ import {
 } from './access-admin.validation.ts';
 import type { AccessChanges } from './access-changes.ts';
 import { withAdminGuard } from './admin-guard.ts';
+import { refuseIfPreset } from './permissions.service.ts';
 import { RoleGraph } from './role-graph.ts';
 
 export interface PolicyInput {
@@ -124,6 +125,7 @@ export class PoliciesService {
         const current = await tx.policy.findUnique({ where: { id: policy.id }, select: { adminAccess: true } });
         if (!current) throw new AppError('NOT_FOUND');
         if (current.adminAccess && !actor.access.admin) throw new AppError('FORBIDDEN');
+        await refuseIfPreset(tx, { path: ['policies'], array_contains: [policy.id] }, 'policy');
         // Before the delete, while the join rows that make them holders still exist.
         const stamped = await this.accessChanges.stampUsers(tx, (await RoleGraph.load(tx)).holdersOf([policy.id]));
         await tx.policy.delete({ where: { id: policy.id } });

@@ -14,6 +14,7 @@ import {
 } from './access-admin.validation.ts';
 import type { AccessChanges } from './access-changes.ts';
 import { withAdminGuard } from './admin-guard.ts';
+import { refuseIfPreset } from './permissions.service.ts';
 import { MAX_ROLE_DEPTH, RoleGraph } from './role-graph.ts';
 
 export interface RoleInput {
@@ -131,6 +132,7 @@ export class RolesService {
         const graph = await RoleGraph.load(tx);
         if (!graph.has(role.id)) throw new AppError('NOT_FOUND');
         if (!actor.access.admin && graph.chainGrantsAdmin(role.id)) throw new AppError('FORBIDDEN');
+        await refuseIfPreset(tx, { path: ['role'], equals: role.id }, 'role');
         // Before the delete: afterwards its users' roleId is already null.
         const stamped = await this.accessChanges.stampUsers(tx, graph.usersOf(role.id));
         await tx.role.delete({ where: { id: role.id } });
