@@ -2,7 +2,8 @@
 // parameters) and measures, in one run: start-up on an empty data directory, bearer-authenticated
 // queries/s, refreshes/s, login latency against the bare password hash, and the server's memory.
 // Embedded PGlite always; PostgreSQL too when BENCH_DATABASE_URL (a server URL) is reachable.
-// Options: BENCH_SECONDS (default 5 per scenario), BENCH_CONCURRENCY (default 16).
+// Options: BENCH_SECONDS (default 5 per scenario), BENCH_CONCURRENCY (default 16), BENCH_ONLY
+// (`embedded` or `postgresql`), BENCH_NODE_ARGS (node flags for the server, e.g. `--cpu-prof`).
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -34,7 +35,8 @@ interface Server {
 async function startServer(env: Record<string, string>): Promise<Server> {
   const port = await freePort();
   const started = performance.now();
-  const child = spawn(process.execPath, ['dist/main.mjs'], {
+  const nodeArgs = process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+  const child = spawn(process.execPath, [...nodeArgs, 'dist/main.mjs'], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', PORT: String(port), LOG_LEVEL: 'warn', ADMIN_PASSWORD: PASSWORD, ...BENCH_RATE_LIMITS, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -178,8 +180,10 @@ execFileSync(process.execPath, ['scripts/build.mjs'], { cwd: ROOT }); // what `n
 const dataDir = await mkdtemp(path.join(tmpdir(), 'gatehouse-bench-'));
 const results = [];
 try {
-  results.push(await benchOne('embedded PGlite', { DATA_DIR: dataDir }));
-  const scratch = await scratchDatabase(process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres');
+  const only = process.env.BENCH_ONLY;
+  if (only !== 'postgresql') results.push(await benchOne('embedded PGlite', { DATA_DIR: dataDir }));
+  const scratch =
+    only === 'embedded' ? null : await scratchDatabase(process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres');
   if (scratch) {
     try {
       results.push(await benchOne('PostgreSQL', { DATA_DIR: path.join(dataDir, 'pg'), DATABASE_URL: scratch.url }));
