@@ -18,6 +18,7 @@ import { createMemoryLimiterStore, createRedisLimiterStore } from './modules/rat
 import { LockoutService } from './modules/rate-limits/lockout.service.ts';
 import { RateLimitService } from './modules/rate-limits/rate-limit.service.ts';
 import { createSubjectHasher } from './modules/rate-limits/subject-key.ts';
+import { RetentionService } from './modules/sessions/retention.service.ts';
 import { RevocationService } from './modules/sessions/revocation.service.ts';
 import { SessionService } from './modules/sessions/session.service.ts';
 import { TokenFamily } from './modules/sessions/token-family.ts';
@@ -63,6 +64,9 @@ export async function createServices({ config, secret, db, mail, logger }: Depen
     family.startSweeping();
     stops.push(() => family.stop());
     const sessions = new SessionService(db, access, signingKeys, revocations, config, family);
+    const retention = new RetentionService(db, config, logger);
+    retention.start();
+    stops.push(() => retention.stop());
     const dummyHash = await createDummyHash(config.passwords.argon2);
     // Limits hold across instances when they share Redis; in process memory otherwise.
     const limiterStore = config.redis
@@ -84,6 +88,7 @@ export async function createServices({ config, secret, db, mail, logger }: Depen
       signingKeys,
       revocations,
       sessions,
+      retention,
       users: new UsersService(db, access, accessChanges, sessions, config, deriveKey(secret, 'list-cursor-aes-256-gcm')),
       auth: new AuthService(db, sessions, config, dummyHash, lockout, twoFactor),
       twoFactor,

@@ -2,7 +2,7 @@ import { decryptString, encrypt } from '../../crypto/aead.ts';
 import { deriveKey } from '../../crypto/keys.ts';
 import { createOpaqueToken } from '../../crypto/tokens.ts';
 import type { Database } from '../../db/client.ts';
-import { Prisma } from '../../generated/prisma/client.ts';
+import { utc } from '../../db/sql.ts';
 import type { AuthMode, SessionTokenKind } from '../../generated/prisma/enums.ts';
 
 export type ReplayOutcome =
@@ -97,11 +97,6 @@ export class TokenFamily {
 
 export function kindOf(mode: AuthMode): SessionTokenKind {
   return mode === 'SESSION' ? 'SESSION' : 'REFRESH';
-}
-
-/** Prisma stores DateTime as UTC in `timestamp(3)` columns; raw SQL writes them the same way. */
-function utc(date: Date): Prisma.Sql {
-  return Prisma.sql`(${date.toISOString()}::timestamptz AT TIME ZONE 'UTC')`;
 }
 
 /** A successor sealed for one token does not open as another's. */

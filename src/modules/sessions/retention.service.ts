@@ -1,0 +1,100 @@
+import type { Config } from '../../config/config.ts';
+import type { Database } from '../../db/client.ts';
+import { utc } from '../../db/sql.ts';
+import type { Logger } from '../../log/logger.ts';
+
+/** Rows per DELETE: short statements, so a large first sweep never holds long locks. */
+const BATCH = 5000;
+const DAY_MS = 86_400_000;
+
+export interface SweepResult {
+  sessions: number;
+  sessionTokens: number;
+  resetTokens: number;
+}
+
+/**
+ * Deletes what no longer serves anyone, every RETENTION_SWEEP_INTERVAL (each instance; the
+ * deletes are idempotent):
+ * - ended sessions (revoked or expired) ENDED_SESSION_RETENTION after they ended, with their
+ *   tokens; by then their access tokens have long expired, so no instance still needs the
+ *   revocation row;
+ * - exchanged or expired tokens of sessions that live on, a day after their own expiry (until
+ *   then a replayed one is still recognised as reuse and ends its session);
+ * - password-reset tokens a day after they were used or expired.
+ */
+export class RetentionService {
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<SweepResult> | null = null;
+
+  constructor(
+    private readonly db: Database,
+    private readonly config: Config,
+    private readonly logger: Logger,
+  ) {}
+
+  start(): void {
+    const every = this.config.retention.sweepSeconds * 1000;
+    // Not at start-up (keeps it fast), and spread out so instances do not sweep in step.
+    this.timer = setTimeout(() => this.tick(every), Math.min(every, 60_000) + Math.random() * Math.min(every, 60_000));
+    this.timer.unref();
+  }
+
+  /** Stops the timer and waits for a sweep in progress (its errors were logged already). */
+  async stop(): Promise<void> {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    await this.running?.catch(() => undefined);
+  }
+
+  private tick(every: number): void {
+    void this.sweep()
+      .then((result) => this.logger.info({ ...result }, 'retention sweep done'))
+      .catch((error: unknown) => this.logger.error({ err: error }, 'retention sweep failed'))
+      .finally(() => {
+        if (this.timer === null) return;
+        this.timer = setTimeout(() => this.tick(every), every);
+        this.timer.unref();
+      });
+  }
+
+  /** One sweep as of `now`; concurrent calls share it. */
+  sweep(now = new Date()): Promise<SweepResult> {
+    this.running ??= this.sweepOnce(now).finally(() => {
+      this.running = null;
+    });
+    return this.running;
+  }
+
+  private async sweepOnce(now: Date): Promise<SweepResult> {
+    const endedBefore = new Date(now.getTime() - this.config.retention.endedSessionSeconds * 1000);
+    const dayAgo = new Date(now.getTime() - DAY_MS);
+    const sessions = await this.deleteInBatches(
+      (limit) => this.db.$executeRaw`
+        DELETE FROM "Session" WHERE "id" IN (
+          SELECT "id" FROM "Session"
+          WHERE "revokedAt" < ${utc(endedBefore)} OR ("revokedAt" IS NULL AND "expiresAt" < ${utc(endedBefore)})
+          LIMIT ${limit})`,
+    );
+    const sessionTokens = await this.deleteInBatches(
+      (limit) => this.db.$executeRaw`
+        DELETE FROM "SessionToken" WHERE "id" IN (
+          SELECT "id" FROM "SessionToken" WHERE "expiresAt" < ${utc(dayAgo)} LIMIT ${limit})`,
+    );
+    const resetTokens = await this.deleteInBatches(
+      (limit) => this.db.$executeRaw`
+        DELETE FROM "PasswordResetToken" WHERE "id" IN (
+          SELECT "id" FROM "PasswordResetToken" WHERE "expiresAt" < ${utc(dayAgo)} OR "usedAt" < ${utc(dayAgo)} LIMIT ${limit})`,
+    );
+    return { sessions, sessionTokens, resetTokens };
+  }
+
+  private async deleteInBatches(deleteSome: (limit: number) => Promise<number>): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const deleted = await deleteSome(BATCH);
+      total += deleted;
+      if (deleted < BATCH) return total;
+    }
+  }
+}
