@@ -183,3 +183,34 @@ describe('token lifetimes', () => {
     expect(res.code).toBe('TOKEN_EXPIRED');
   });
 });
+
+describe('absolute session lifetime (SESSION_MAX_AGE, 30 days by default)', () => {
+  const DAY = 86_400_000;
+  const sessionIdOf = async (token: string) =>
+    (await app.db.sessionToken.findUniqueOrThrow({ where: { id: token.split('.')[0] } })).sessionId;
+
+  it('caps a refresh at the session’s age limit, then refuses it with TOKEN_EXPIRED however recently it was refreshed', async () => {
+    const user = await registerAndLogin(app);
+    const sessionId = await sessionIdOf(user.refreshToken);
+    const createdAt = new Date(Date.now() - 30 * DAY + 3_600_000); // one hour of life left
+    await app.db.session.update({ where: { id: sessionId }, data: { createdAt } });
+    const capped = await app.client.request(RefreshDocument, { refreshToken: user.refreshToken });
+    expect(capped.errors).toBeUndefined();
+    const session = await app.db.session.findUniqueOrThrow({ where: { id: sessionId } });
+    expect(Math.abs(session.expiresAt.getTime() - (createdAt.getTime() + 30 * DAY))).toBeLessThan(5_000);
+
+    await app.db.session.update({ where: { id: sessionId }, data: { createdAt: new Date(Date.now() - 30 * DAY - 1000) } });
+    const refused = await app.client.request(RefreshDocument, { refreshToken: capped.data!.refresh.refreshToken! });
+    expect(refused.code).toBe('TOKEN_EXPIRED');
+  });
+
+  it('ends a session cookie past the age limit', async () => {
+    const user = await registerUser(app);
+    const login = await app.client.request(LoginDocument, { email: user.email, password: TEST_PASSWORD, mode: 'SESSION' });
+    const cookie = findCookie(login, SESSION_COOKIE)!;
+    const sessionCookie = `${SESSION_COOKIE}=${cookie.value}`;
+    expect((await app.client.request(ViewerDocument, {}, { cookie: sessionCookie })).data?.viewer?.id).toBe(user.id);
+    await app.db.session.update({ where: { id: await sessionIdOf(cookie.value) }, data: { createdAt: new Date(Date.now() - 31 * DAY) } });
+    expect((await app.client.request(ViewerDocument, {}, { cookie: sessionCookie })).code).toBe('INVALID_TOKEN');
+  });
+});

@@ -68,7 +68,7 @@ export class SessionService {
   ) {}
 
   async createSession(userId: string, mode: AuthMode, client: ClientInfo): Promise<IssuedCredentials> {
-    const ttl = this.tokenTtl(mode);
+    const ttl = Math.min(this.tokenTtl(mode), this.config.tokens.sessionMaxAgeSeconds);
     const opaque = createOpaqueToken();
     const expiresAt = new Date(Date.now() + ttl * 1000);
     const session = await this.db.session.create({
@@ -105,7 +105,8 @@ export class SessionService {
     const row = await this.findLiveToken(token);
     const userId = row.session.userId;
     if (!row.usedAt) {
-      const ttl = this.tokenTtl(mode);
+      // Refreshing extends a session, but never past SESSION_MAX_AGE from its login.
+      const ttl = Math.min(this.tokenTtl(mode), this.remainingLifeSeconds(row.session.createdAt));
       const issued = await this.family.rotate(row.id, row.sessionId, mode, ttl);
       if (issued) return this.credentials(userId, row.sessionId, mode, issued.token, ttl, row.session.user);
     }
@@ -251,7 +252,14 @@ export class SessionService {
         sessionId: true,
         // The user's status and grants come along, so a refresh or a session-cookie request needs no further read.
         session: {
-          select: { userId: true, revokedAt: true, expiresAt: true, lastUsedAt: true, user: { select: { status: true, ...USER_GRANTS } } },
+          select: {
+            userId: true,
+            createdAt: true,
+            revokedAt: true,
+            expiresAt: true,
+            lastUsedAt: true,
+            user: { select: { status: true, ...USER_GRANTS } },
+          },
         },
       },
     });
@@ -262,7 +270,13 @@ export class SessionService {
     const now = Date.now();
     // A used token's own expiry no longer matters: its grace window ends long before.
     if ((!row.usedAt && row.expiresAt.getTime() <= now) || row.session.expiresAt.getTime() <= now) throw new AppError('TOKEN_EXPIRED');
+    // A session older than SESSION_MAX_AGE is over, however recently it was refreshed: log in again.
+    if (this.remainingLifeSeconds(row.session.createdAt) <= 0) throw new AppError('TOKEN_EXPIRED');
     return { ...row, session: { ...row.session, userId, user } };
+  }
+
+  private remainingLifeSeconds(sessionCreatedAt: Date): number {
+    return Math.floor((sessionCreatedAt.getTime() + this.config.tokens.sessionMaxAgeSeconds * 1000 - Date.now()) / 1000);
   }
 
   private tokenTtl(mode: AuthMode): number {
