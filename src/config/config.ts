@@ -148,6 +148,9 @@ const envSchema = z.object({
   CORS_MAX_AGE: duration('10m'),
 });
 
+/** The variables read from the environment (the README's configuration table documents each). */
+export const ENV_VARIABLES: readonly string[] = Object.keys(envSchema.shape);
+
 export type Env = Record<string, string | undefined>;
 
 export type Config = ReturnType<typeof buildConfig>;
