@@ -1,10 +1,11 @@
-// npm run keys:rotate [-- --now]: adds a new access-token signing key (of JWT_ALGORITHM) to DATABASE_URL or, when
+// npm run keys:rotate [-- --now | --compromised]: adds a new access-token signing key (of JWT_ALGORITHM) to DATABASE_URL or, when
 // it is unset, to the embedded PGlite database in ${DATA_DIR:-./data}/pglite: the same database and SECRET the
 // server uses (same config, same .env). Running servers publish it in their JWKS within SIGNING_KEY_RELOAD_INTERVAL
 // (at once when REDIS_URL is set) and sign with it from SIGNING_KEY_ACTIVATION_DELAY on, so verifiers that cache
-// the JWKS learn it first; `--now` signs with it at once (a suspected key compromise). The old keys stay published
-// until every token they signed has expired, then are dropped. With the embedded database, stop the server first:
-// PGlite takes no lock on its directory.
+// the JWKS learn it first; `--now` signs with it at once. The old keys stay published until every token they signed
+// has expired, then are dropped. `--compromised` (a signing key may have leaked): signs with the new key at once and
+// drops every other key, so every access token signed before, forged or not, is refused (clients refresh). With the
+// embedded database, stop the server first: PGlite takes no lock on its directory.
 import 'dotenv/config';
 import path from 'node:path';
 import { loadConfig } from '../src/config/config.ts';
@@ -17,7 +18,7 @@ import { createRedisPubSub } from '../src/pubsub/pubsub.ts';
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
-  if (args.some((a) => a !== '--now')) throw new Error('Usage: npm run keys:rotate [-- --now]');
+  if (args.some((a) => a !== '--now' && a !== '--compromised')) throw new Error('Usage: npm run keys:rotate [-- --now | --compromised]');
   const config = loadConfig(process.env);
   const logger = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel);
   let embedded: EmbeddedPostgres | null = null;
@@ -30,7 +31,7 @@ async function main(): Promise<void> {
   const pubsub = config.redis ? await createRedisPubSub(config.redis.url, config.redis.prefix, logger) : null;
   try {
     const keys = new SigningKeyService(db, await loadOrCreateSecret(config, logger), config, logger, pubsub);
-    const created = await keys.rotate({ immediate: args.includes('--now') });
+    const created = await keys.rotate({ immediate: args.includes('--now'), distrustOthers: args.includes('--compromised') });
     console.log(
       `New signing key ${created.kid} (${created.algorithm}, generation ${created.generation}), signing from ${created.activatesAt.toISOString()}.`,
     );

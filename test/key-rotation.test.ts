@@ -3,7 +3,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { decodeProtectedHeader } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LoginDocument, ViewerDocument } from './generated/graphql.ts';
+import { LoginDocument, RefreshDocument, ViewerDocument } from './generated/graphql.ts';
 import { registerAndLogin } from './helpers/factories.ts';
 import { createIsolatedDatabase, type IsolatedDatabase } from './helpers/isolated-database.ts';
 import { TEST_REDIS_URL, uniqueRedisPrefix } from './helpers/redis.ts';
@@ -148,6 +148,36 @@ describe('key rotation notified through Redis', () => {
       ),
     ).toContain(newKid);
     expect(await kidOfNewLogin(app, user.email)).toBe(newKid);
+  });
+});
+
+describe('rotation after a key compromise (--compromised)', () => {
+  let app: TestApp;
+  beforeAll(async () => {
+    app = await startTestApp({ DATABASE_URL: database.url, SIGNING_KEY_RELOAD_INTERVAL: '1s' });
+  });
+  afterAll(() => app?.close());
+
+  it('drops every older key: tokens it signed are refused at once (even ones verified before), refresh hands out new ones', async () => {
+    const user = await registerAndLogin(app);
+    const oldKid = decodeProtectedHeader(user.accessToken).kid;
+    expect((await app.client.request(ViewerDocument, {}, { token: user.accessToken })).data?.viewer?.id).toBe(user.id);
+
+    const newKid = await rotateKeys(database.url, {}, ['--compromised']);
+    expect(
+      await eventually(
+        () => app.client.request(ViewerDocument, {}, { token: user.accessToken }).then((r) => r.code),
+        (code) => code === 'INVALID_TOKEN',
+        3000,
+      ),
+    ).toBe('INVALID_TOKEN');
+    expect(await jwksKids(app)).toEqual([newKid]);
+    expect(await app.db.signingKey.count({ where: { id: oldKid } })).toBe(0);
+
+    const refreshed = await app.client.request(RefreshDocument, { refreshToken: user.refreshToken });
+    const fresh = refreshed.data!.refresh.accessToken!;
+    expect(decodeProtectedHeader(fresh).kid).toBe(newKid);
+    expect((await app.client.request(ViewerDocument, {}, { token: fresh })).data?.viewer?.id).toBe(user.id);
   });
 });
 

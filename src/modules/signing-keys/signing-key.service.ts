@@ -109,10 +109,20 @@ export class SigningKeyService {
    * refuse new tokens until they refetch it). The keys it replaces retire when it activates.
    */
   async rotate(
-    options: { immediate?: boolean } = {},
+    options: { immediate?: boolean; distrustOthers?: boolean } = {},
   ): Promise<{ kid: string; algorithm: SigningAlgorithm; generation: number; activatesAt: Date }> {
-    const created = await this.createKey(await this.nextGeneration(), options.immediate ? new Date() : this.delayedActivation());
+    const immediate = options.immediate || options.distrustOthers;
+    const created = await this.createKey(await this.nextGeneration(), immediate ? new Date() : this.delayedActivation());
     if (!created) throw new SigningKeyError('another rotation happened at the same moment; nothing was changed, run it again');
+    if (options.distrustOthers) {
+      // A key compromise: every other key is made to look retired long enough ago that no token
+      // of it can be alive, so each instance drops it at its next reload (and deletes the row),
+      // and every token it signed, forged or not, is refused from then on.
+      await this.db.signingKey.updateMany({
+        where: { id: { not: created.kid } },
+        data: { retiredAt: new Date(Date.now() - this.retentionMs() - 1000) },
+      });
+    }
     await this.reload();
     await this.pubsub?.publish(KEYS_TOPIC, created.kid).catch(() => {});
     return created;
@@ -225,6 +235,9 @@ export class SigningKeyService {
         }
       }
     }
+    // A key that stopped being published (expired, or distrusted after a compromise) must not
+    // keep its tokens alive through the verified-token cache.
+    if ([...this.published.keys()].some((kid) => !published.has(kid))) this.verified.clear();
     this.signers = signers;
     this.published = published;
     this.loadedGeneration = rows[0]?.generation ?? 0;
