@@ -1,5 +1,7 @@
-// HTTP helpers shared by the benchmark scripts: a free loopback port, and a keep-alive JSON POST
-// to /graphql with less client overhead than fetch, so the client steals less CPU from the server.
+// Helpers shared by the benchmark scripts: starting the built server as a child process, a free
+// loopback port, and a keep-alive JSON POST to /graphql with less client overhead than fetch, so
+// the client steals less CPU from the server.
+import { type ChildProcess, spawn } from 'node:child_process';
 import http from 'node:http';
 import { createServer } from 'node:net';
 
@@ -44,4 +46,48 @@ export function post(port: number, body: unknown, headers: Record<string, string
 
 export function closeAgent(): void {
   agent.destroy();
+}
+
+export interface ServerProcess {
+  port: number;
+  child: ChildProcess;
+  /** From spawn to the first healthy answer. */
+  startupMs: number;
+}
+
+/**
+ * Starts `node [nodeArgs] dist/main.mjs` (what `npm start` runs after building) with only the given
+ * environment (plus PATH and PORT), and waits for /health. Another process may take the free port
+ * before the server binds it: a few attempts.
+ */
+export async function spawnServer(root: string, env: Record<string, string>, nodeArgs: string[] = []): Promise<ServerProcess> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await spawnServerOnce(root, env, nodeArgs);
+    } catch (error) {
+      if (attempt === 3 || !String(error).includes('EADDRINUSE')) throw error;
+    }
+  }
+}
+
+async function spawnServerOnce(root: string, env: Record<string, string>, nodeArgs: string[]): Promise<ServerProcess> {
+  const port = await freePort();
+  const started = performance.now();
+  const child = spawn(process.execPath, [...nodeArgs, 'dist/main.mjs'], {
+    cwd: root,
+    env: { PATH: process.env.PATH ?? '', PORT: String(port), ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout?.on('data', (c) => (output += c));
+  child.stderr?.on('data', (c) => (output += c));
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`server exited:\n${output}`);
+    const up = await fetch(`http://127.0.0.1:${port}/health`).then(
+      (r) => r.ok,
+      () => false,
+    );
+    if (up) return { port, child, startupMs: performance.now() - started };
+    await new Promise((r) => setTimeout(r, 25));
+  }
 }

@@ -6,7 +6,7 @@
 // both sides of a pair alike. What cannot be switched off (the once-per-document rule for sensitive
 // mutations, the batching refusal, the security headers) runs in both.
 // Options: BENCH_ROUNDS (default 10), BENCH_SECONDS per round (default 1.5), BENCH_CONCURRENCY (default 8).
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -16,7 +16,7 @@ import { schema } from '../src/graphql/schema.ts';
 import { parseWithTokenLimit, validationRules } from '../src/http/graphql-limits.ts';
 import { createMemoryLimiterStore } from '../src/modules/rate-limits/limiter-store.ts';
 import { operationEnvName, RATE_LIMITED_OPERATIONS } from '../src/modules/rate-limits/sensitive-operations.ts';
-import { closeAgent, freePort, post } from './http.ts';
+import { closeAgent, post, spawnServer } from './http.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 10);
@@ -47,36 +47,8 @@ interface Server {
   token: string;
 }
 
-/** Another process may take the free port before the server binds it: try a few. */
 async function startServer(dataDir: string, env: Record<string, string>): Promise<Server> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await startServerOnce(dataDir, env);
-    } catch (error) {
-      if (attempt === 3 || !String(error).includes('EADDRINUSE')) throw error;
-    }
-  }
-}
-
-async function startServerOnce(dataDir: string, env: Record<string, string>): Promise<Server> {
-  const port = await freePort();
-  const child = spawn(process.execPath, ['dist/main.mjs'], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', PORT: String(port), LOG_LEVEL: 'warn', DATA_DIR: dataDir, ADMIN_PASSWORD: PASSWORD, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout?.on('data', (c) => (output += c));
-  child.stderr?.on('data', (c) => (output += c));
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`server exited:\n${output}`);
-    const up = await fetch(`http://127.0.0.1:${port}/health`).then(
-      (r) => r.ok,
-      () => false,
-    );
-    if (up) break;
-    await new Promise((r) => setTimeout(r, 25));
-  }
+  const { port, child } = await spawnServer(ROOT, { LOG_LEVEL: 'warn', DATA_DIR: dataDir, ADMIN_PASSWORD: PASSWORD, ...env });
   const email = `bench-${Date.now()}@example.test`;
   await post(port, {
     query: 'mutation($e: String!, $p: String!) { createUser(input: { email: $e, password: $p }) { id } }',

@@ -4,7 +4,7 @@
 // Embedded PGlite always; PostgreSQL too when BENCH_DATABASE_URL (a server URL) is reachable.
 // Options: BENCH_SECONDS (default 5 per scenario), BENCH_CONCURRENCY (default 16), BENCH_ONLY
 // (`embedded` or `postgresql`), BENCH_NODE_ARGS (node flags for the server, e.g. `--cpu-prof`).
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -12,7 +12,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { hashPassword, verifyPassword } from '../src/crypto/password.ts';
 import { operationEnvName, RATE_LIMITED_OPERATIONS } from '../src/modules/rate-limits/sensitive-operations.ts';
-import { closeAgent, freePort, post } from './http.ts';
+import { closeAgent, post, type ServerProcess, spawnServer } from './http.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
@@ -26,35 +26,19 @@ const BENCH_RATE_LIMITS = Object.fromEntries(
   ),
 );
 
-interface Server {
-  port: number;
-  child: ChildProcess;
-  startupMs: number;
-}
-
-async function startServer(env: Record<string, string>): Promise<Server> {
-  const port = await freePort();
-  const started = performance.now();
+function startServer(env: Record<string, string>): Promise<ServerProcess> {
   const nodeArgs = process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
-  const child = spawn(process.execPath, [...nodeArgs, 'dist/main.mjs'], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', PORT: String(port), LOG_LEVEL: 'warn', ADMIN_PASSWORD: PASSWORD, ...BENCH_RATE_LIMITS, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout?.on('data', (c) => (output += c));
-  child.stderr?.on('data', (c) => (output += c));
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`server exited:\n${output}`);
-    try {
-      const res = await fetch(`http://127.0.0.1:${port}/health`);
-      if (res.ok) break;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  return { port, child, startupMs: performance.now() - started };
+  return spawnServer(
+    ROOT,
+    {
+      LOG_LEVEL: 'warn',
+      ADMIN_PASSWORD: PASSWORD,
+      ...BENCH_RATE_LIMITS,
+      ...Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('MALLOC_'))),
+      ...env,
+    },
+    nodeArgs,
+  );
 }
 
 function rssMiB(pid: number): number {

@@ -4,6 +4,11 @@ import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypt
 // against the SHA-256 stored there. The secret itself is never stored.
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** A row id as the database writes it: a lower-case UUID. Checked before any id reaches a query. */
+export function isUuid(value: unknown): value is string {
+  return typeof value === 'string' && UUID.test(value);
+}
 const SECRET = /^[A-Za-z0-9_-]{43}$/;
 
 export interface OpaqueToken {

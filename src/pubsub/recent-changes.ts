@@ -1,3 +1,4 @@
+import { isUuid } from '../crypto/tokens.ts';
 import type { Logger } from '../log/logger.ts';
 import type { PubSub } from './pubsub.ts';
 
@@ -7,7 +8,6 @@ import type { PubSub } from './pubsub.ts';
  */
 const POLL_OVERLAP_MS = 30_000;
 const MAX_MESSAGE_ENTRIES = 10_000;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 export interface RecentChangesOptions {
   /** Pub/sub topic shared by the instances. */
@@ -107,9 +107,7 @@ function parseMessage(message: string): [string, number][] | null {
     if (typeof parsed !== 'object' || parsed === null || (parsed as { v?: unknown }).v !== 1) return null;
     const entries = (parsed as { entries?: unknown }).entries;
     if (!Array.isArray(entries) || entries.length > MAX_MESSAGE_ENTRIES) return null;
-    const ok = entries.every(
-      (e) => Array.isArray(e) && e.length === 2 && typeof e[0] === 'string' && UUID.test(e[0]) && Number.isSafeInteger(e[1]),
-    );
+    const ok = entries.every((e) => Array.isArray(e) && e.length === 2 && isUuid(e[0]) && Number.isSafeInteger(e[1]));
     return ok ? (entries as [string, number][]) : null;
   } catch {
     return null;

@@ -1,3 +1,4 @@
+import { isUuid } from '../../crypto/tokens.ts';
 import { badInput } from '../../errors.ts';
 import { isIpOrCidr } from '../../net/ip-list.ts';
 import type { Access, FilterVariables } from './access.types.ts';
@@ -12,6 +13,8 @@ import type { Access, FilterVariables } from './access.types.ts';
 export interface AccessActor {
   access: Access;
   userId: string | null;
+  /** The session the request came with, if any (so a password change can keep it). */
+  sessionId: string | null;
 }
 
 export const filterVars = (actor: AccessActor): FilterVariables => ({ userId: actor.userId });
@@ -23,7 +26,6 @@ const MAX_NAME = 100;
 const MAX_DESCRIPTION = 500;
 const MAX_IP_ENTRIES = 100;
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** Control, format and line/paragraph separator characters: not printable in a name. */
 const UNPRINTABLE = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u;
 /** Descriptions may span lines; other control characters are refused. */
@@ -31,7 +33,8 @@ const UNPRINTABLE_TEXT = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f\p{Cf}]/u
 
 /** A UUID, lower-cased; null for anything else (callers answer NOT_FOUND or null). */
 export function parseId(value: unknown): string | null {
-  return typeof value === 'string' && UUID.test(value) ? value.toLowerCase() : null;
+  const id = typeof value === 'string' ? value.toLowerCase() : null;
+  return isUuid(id) ? id : null;
 }
 
 /** Names of roles and policies: 1 to 100 printable characters after trimming. */

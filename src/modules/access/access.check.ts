@@ -1,6 +1,6 @@
 import { AppError, forbiddenField } from '../../errors.ts';
 import type { Access, Action, FilterVariables, Grant, PermissionRule, Resource, Row } from './access.types.ts';
-import { type Filter, filterToWhere, referencesCurrentUser, rowMatches } from './permission-filter.ts';
+import { type Filter, filterToWhere, rowMatches } from './permission-filter.ts';
 
 /**
  * Decisions over a viewer's permissions for one request. A row is covered by an action when some
@@ -11,7 +11,7 @@ import { type Filter, filterToWhere, referencesCurrentUser, rowMatches } from '.
  */
 
 function applicable(grant: Grant, vars: FilterVariables): boolean {
-  return !(vars.userId === null && grant.filter !== null && referencesCurrentUser(grant.filter));
+  return !(vars.userId === null && grant.needsViewer);
 }
 
 function covers(grant: Grant, row: Row, vars: FilterVariables): boolean {

@@ -2,6 +2,7 @@ import type { Database } from '../../db/client.ts';
 import { createIpList, type IpList, isIpOrCidr } from '../../net/ip-list.ts';
 import { mergeGrants } from './access.check.ts';
 import type { Access, Action, Grant, Resource } from './access.types.ts';
+import { referencesCurrentUser } from './permission-filter.ts';
 
 interface LoadedPolicy {
   id: string;
@@ -201,7 +202,7 @@ export class AccessService {
   }
 }
 
-const ALL: Grant = { fields: '*', presets: {}, filter: null };
+const ALL: Grant = { fields: '*', presets: {}, filter: null, needsViewer: false };
 
 function buildAccess(policies: LoadedPolicy[]): Access {
   const admin = policies.some((p) => p.adminAccess);
@@ -213,6 +214,7 @@ function buildAccess(policies: LoadedPolicy[]): Access {
         fields: perm.fields.includes('*') ? '*' : new Set(perm.fields),
         presets: asRecord(perm.presets),
         filter: perm.filter ?? null,
+        needsViewer: referencesCurrentUser(perm.filter),
       };
       grants.set(key, [...(grants.get(key) ?? []), grant]);
     }

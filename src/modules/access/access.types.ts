@@ -54,6 +54,8 @@ export interface Grant {
   readonly presets: Readonly<Record<string, unknown>>;
   /** Which rows it covers; null for every row. Validated when the permission was saved. */
   readonly filter: unknown;
+  /** The filter names $CURRENT_USER: for anonymous requests it covers no row. */
+  readonly needsViewer: boolean;
 }
 
 /** What one (resource, action) pair allows, merged over all of a viewer's policies (used for create). */

@@ -8,7 +8,11 @@ export const readable = (resource: Resource, field: string) => ({
   authScopes: (row: Row) => ({ readField: { resource, field, row } }),
 });
 
-export const actorOf = (ctx: Context): AccessActor => ({ access: ctx.access, userId: ctx.viewer?.userId ?? null });
+export const actorOf = (ctx: Context): AccessActor => ({
+  access: ctx.access,
+  userId: ctx.viewer?.userId ?? null,
+  sessionId: ctx.viewer?.sessionId ?? null,
+});
 
 export const viewerVars = (ctx: Context): FilterVariables => ({ userId: ctx.viewer?.userId ?? null });
 

@@ -1,3 +1,4 @@
+import { isUuid } from '../../crypto/tokens.ts';
 import { badInput, forbiddenField } from '../../errors.ts';
 import { type FilterVariables, RESOURCE_FIELDS, type Resource, type Row } from './access.types.ts';
 
@@ -19,7 +20,6 @@ const OPERATORS = ['_eq', '_neq', '_in', '_nin', '_null'] as const;
 const MAX_DEPTH = 5;
 const MAX_NODES = 50;
 const MAX_LIST = 100;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const UUID_COLUMNS = new Set(['id', 'roleId', 'userId', 'policyId', 'parentId']);
 const ENUM_COLUMNS: Record<string, readonly string[]> = {
   status: ['ACTIVE', 'SUSPENDED', 'ARCHIVED', 'INVITED', 'UNVERIFIED'],
@@ -71,7 +71,7 @@ function validateValue(column: string, value: unknown): void {
     return;
   }
   if (UUID_COLUMNS.has(column)) {
-    if (typeof value !== 'string' || !UUID.test(value)) throw badInput('filter', `${column} compares with ids`);
+    if (!isUuid(value)) throw badInput('filter', `${column} compares with ids`);
     return;
   }
   const allowed = ENUM_COLUMNS[column];

@@ -1,5 +1,5 @@
 import type { Config } from '../../config/config.ts';
-import { createOpaqueToken, parseOpaqueToken, secretMatches } from '../../crypto/tokens.ts';
+import { createOpaqueToken, isUuid, parseOpaqueToken, secretMatches } from '../../crypto/tokens.ts';
 import type { Database, TransactionClient } from '../../db/client.ts';
 import { AppError } from '../../errors.ts';
 import type { Prisma } from '../../generated/prisma/client.ts';
@@ -51,7 +51,6 @@ const USER_AGENT_MAX = 512;
 /** Session-cookie requests record lastUsedAt at most this often: not a write per request. */
 const LAST_USED_THROTTLE_MS = 60_000;
 const MAX_LISTED_SESSIONS = 100;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /**
  * Sessions and their opaque tokens. A session is one login; its current token is a refresh token
@@ -160,7 +159,7 @@ export class SessionService {
     sessionId: string,
     actor: { userId: string | null; admin: boolean },
   ): Promise<void> {
-    if (!UUID.test(sessionId)) throw new AppError('NOT_FOUND');
+    if (!isUuid(sessionId)) throw new AppError('NOT_FOUND');
     const live = { AND: [allowed, { id: sessionId, expiresAt: { gt: new Date() } }] };
     if (!actor.admin) {
       // Only an admin ends an admin's sessions (as only an admin changes an admin): NOT_FOUND, like any session out of reach.

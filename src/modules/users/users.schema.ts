@@ -1,15 +1,9 @@
 import { UserStatus as UserStatusValues } from '../../generated/prisma/enums.ts';
 import { builder } from '../../graphql/builder.ts';
-import type { Context } from '../../http/context.ts';
-import { readable } from '../access/admin-fields.ts';
+import { actorOf, readable } from '../access/admin-fields.ts';
 import { enforceRateLimit } from '../rate-limits/rate-limit.guard.ts';
-import type { Actor } from './users.service.ts';
 
 export const UserStatus = builder.enumType(UserStatusValues, { name: 'UserStatus' });
-
-function actorOf(ctx: Context): Actor {
-  return { access: ctx.access, userId: ctx.viewer?.userId ?? null, sessionId: ctx.viewer?.sessionId ?? null };
-}
 
 export const User = builder.prismaObject('User', {
   description: 'An account. Each field shows only where a users:read permission covering the account names it.',

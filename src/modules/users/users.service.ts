@@ -1,5 +1,6 @@
 import type { Config } from '../../config/config.ts';
 import { generatePassword, hashPassword } from '../../crypto/password.ts';
+import { isUuid } from '../../crypto/tokens.ts';
 import type { Database } from '../../db/client.ts';
 import { isUniqueViolation } from '../../db/errors.ts';
 import { AppError, badInput, forbiddenField } from '../../errors.ts';
@@ -7,7 +8,8 @@ import type { Prisma } from '../../generated/prisma/client.ts';
 import type { UserStatus } from '../../generated/prisma/enums.ts';
 import { applyWriteRule, rowAllowed, rowsWhere, ruleForRow } from '../access/access.check.ts';
 import type { AccessService } from '../access/access.service.ts';
-import type { Access, FilterVariables } from '../access/access.types.ts';
+import type { Access } from '../access/access.types.ts';
+import { type AccessActor, filterVars } from '../access/access-admin.validation.ts';
 import type { AccessChanges } from '../access/access-changes.ts';
 import { withAdminGuard } from '../access/admin-guard.ts';
 import { readAs } from '../access/read-identity.ts';
@@ -35,19 +37,11 @@ export interface UserListArgs {
   roleId?: string | null;
 }
 
-/** The viewer as the users service needs it: their access and who they are. */
-export interface Actor {
-  access: Access;
-  userId: string | null;
-  sessionId: string | null;
-}
-
 // The order in which input fields are checked against a permission, so errors are stable.
 const CREATE_FIELDS = ['email', 'password', 'firstName', 'lastName', 'status', 'policies', 'role'] as const;
 const OWN_CREDENTIAL_FIELDS: ReadonlySet<string> = new Set(['id', 'email']);
 const DEFAULT_PAGE = 20;
 const MAX_PAGE = 100;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /** A Prisma `select`/`include` passed through from the GraphQL layer, opaque to this service. */
 export type UserQuery = Record<string, unknown>;
@@ -74,9 +68,9 @@ export class UsersService {
   }
 
   /** A user the actor may read; null when there is none or it lies outside their read permissions. */
-  findVisible(actor: Actor, id: string, query: UserQuery = {}) {
-    const allowed = rowsWhere(actor.access, 'users', 'read', vars(actor));
-    if (!allowed || !UUID.test(id)) return null;
+  findVisible(actor: AccessActor, id: string, query: UserQuery = {}) {
+    const allowed = rowsWhere(actor.access, 'users', 'read', filterVars(actor));
+    if (!allowed || !isUuid(id)) return null;
     return this.db.user.findFirst({ ...query, where: { AND: [allowed, { id }] } });
   }
 
@@ -85,7 +79,7 @@ export class UsersService {
    * a column counts as reading it: only rows whose permission opens that field are searched, so a
    * filter cannot test values the actor could not see.
    */
-  async listUsers(actor: Actor, args: UserListArgs, query: UserQuery = {}) {
+  async listUsers(actor: AccessActor, args: UserListArgs, query: UserQuery = {}) {
     const first = args.first ?? DEFAULT_PAGE;
     if (!Number.isInteger(first) || first < 1 || first > MAX_PAGE) throw badInput('first', `must be between 1 and ${MAX_PAGE}`);
     const searched = [args.email != null ? 'email' : null, args.status != null ? 'status' : null, args.roleId != null ? 'role' : null];
@@ -93,7 +87,7 @@ export class UsersService {
       actor.access,
       'users',
       'read',
-      vars(actor),
+      filterVars(actor),
       searched.filter((f): f is string => f !== null),
     );
     if (!allowed) return { edges: [], hasNextPage: false };
@@ -104,7 +98,7 @@ export class UsersService {
     }
     if (args.status != null) where.push({ status: args.status });
     if (args.roleId != null) {
-      if (!UUID.test(args.roleId)) throw badInput('roleId', 'must be a role id');
+      if (!isUuid(args.roleId)) throw badInput('roleId', 'must be a role id');
       where.push({ roleId: args.roleId });
     }
     if (args.after != null) {
@@ -134,9 +128,9 @@ export class UsersService {
    * last active administrator cannot be demoted or suspended (LAST_ADMIN). Nothing is written
    * when any check fails.
    */
-  async updateUser(actor: Actor, id: string, input: UpdateUserInput, query: UserQuery = {}) {
+  async updateUser(actor: AccessActor, id: string, input: UpdateUserInput, query: UserQuery = {}) {
     const target = await this.loadTarget(actor, id, 'update');
-    const data = applyWriteRule(ruleForRow(actor.access, 'users', 'update', target, vars(actor)), input, CREATE_FIELDS);
+    const data = applyWriteRule(ruleForRow(actor.access, 'users', 'update', target, filterVars(actor)), input, CREATE_FIELDS);
     for (const field of ['email', 'password', 'status', 'policies'] as const) {
       if (data[field] === null) throw badInput(field, 'cannot be null');
     }
@@ -188,7 +182,7 @@ export class UsersService {
    * the last active admin). Their sessions are revoked in the same transaction and the rows kept,
    * so every instance refuses their access tokens at once.
    */
-  async deleteUser(actor: Actor, id: string): Promise<void> {
+  async deleteUser(actor: AccessActor, id: string): Promise<void> {
     await this.loadTarget(actor, id, 'delete');
     const revocations = await withAdminGuard(this.db, async (tx) => {
       const revoked = await this.sessions.markUserSessionsRevoked(tx, id, 'user-deleted');
@@ -199,11 +193,11 @@ export class UsersService {
   }
 
   /** The row the actor wants to change, if their permissions for the action cover it. */
-  private async loadTarget(actor: Actor, id: string, action: 'update' | 'delete') {
-    const target = UUID.test(id)
+  private async loadTarget(actor: AccessActor, id: string, action: 'update' | 'delete') {
+    const target = isUuid(id)
       ? await this.db.user.findUnique({ where: { id }, select: { id: true, email: true, status: true, roleId: true } })
       : null;
-    if (!target || !rowAllowed(actor.access, 'users', action, target, vars(actor))) throw new AppError('NOT_FOUND');
+    if (!target || !rowAllowed(actor.access, 'users', action, target, filterVars(actor))) throw new AppError('NOT_FOUND');
     // Only an admin changes an admin: anything less could lock them out or take their account.
     if (!actor.access.admin && (await this.access.policyExists(await this.access.policyIdsOfUser(id))).grantsAdmin)
       throw new AppError('FORBIDDEN');
@@ -216,7 +210,7 @@ export class UsersService {
     if (missing.length > 0) throw badInput('policies', 'names a policy that does not exist');
     if (grantsAdmin && !viewerAccess.admin) throw forbiddenField('policies');
     if (roleId !== null) {
-      if (!UUID.test(roleId) || !(await this.db.role.findUnique({ where: { id: roleId }, select: { id: true } })))
+      if (!isUuid(roleId) || !(await this.db.role.findUnique({ where: { id: roleId }, select: { id: true } })))
         throw badInput('role', 'names a role that does not exist');
       // A role grants its policies (and its ancestors'): it must not be a back door to admin access.
       const throughRole = await this.access.policyExists(await this.access.policyIdsOfRole(roleId));
@@ -281,8 +275,4 @@ export class UsersService {
     }
     return { email, generatedPassword };
   }
-}
-
-function vars(actor: Actor): FilterVariables {
-  return { userId: actor.userId };
 }
