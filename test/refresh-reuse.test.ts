@@ -6,7 +6,9 @@ import { startTestApp, TEST_PASSWORD, type TestApp } from './helpers/test-app.ts
 
 // Refresh tokens of a session form a family: each is exchanged once. A rotated token coming back
 // within REFRESH_REUSE_GRACE (a second tab, a retry) gets the successor already issued; coming back
-// later it proves a copy exists, and the whole session ends. A 1 s grace keeps these tests short.
+// later it gets that successor once more only while the successor was never presented (the answer
+// that carried it was lost); otherwise it proves a copy exists, and the whole session ends.
+// A 1 s grace keeps these tests short.
 const GRACE_MS = 1000;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -20,9 +22,10 @@ const refresh = (refreshToken: string, mode: 'JSON' | 'SESSION' = 'JSON') => app
 const tokenRow = (token: string) => app.db.sessionToken.findUniqueOrThrow({ where: { id: token.split('.')[0]! } });
 
 describe('refresh-token reuse', () => {
-  it('after the grace window revokes the whole session, records why, and ends its newest tokens too', async () => {
+  it('a used token replayed after its successor was presented revokes the whole session, records why, and ends its newest tokens too', async () => {
     const user = await registerAndLogin(app);
     const next = (await refresh(user.refreshToken)).data!.refresh;
+    const newest = (await refresh(next.refreshToken!)).data!.refresh;
     await sleep(GRACE_MS + 200);
 
     const reuse = await refresh(user.refreshToken);
@@ -30,11 +33,58 @@ describe('refresh-token reuse', () => {
     const session = await app.db.session.findUniqueOrThrow({ where: { id: (await tokenRow(user.refreshToken)).sessionId } });
     expect(session).toMatchObject({ revokedReason: 'refresh-token-reuse', revokedAt: expect.any(Date) });
     // The thief's (or the victim's) newest tokens are dead as well, the access token at once.
-    expect((await refresh(next.refreshToken!)).code).toBe('INVALID_TOKEN');
-    expect((await app.client.request(ViewerDocument, {}, { token: next.accessToken! })).code).toBe('INVALID_TOKEN');
+    expect((await refresh(newest.refreshToken!)).code).toBe('INVALID_TOKEN');
+    expect((await app.client.request(ViewerDocument, {}, { token: newest.accessToken! })).code).toBe('INVALID_TOKEN');
   });
 
-  it('within the grace window gives the same successor, kept sealed on the old row and wiped afterwards', async () => {
+  it('a lost answer: after the grace window, a token whose successor was never presented yields that successor once, and the session lives', async () => {
+    const user = await registerAndLogin(app);
+    const lost = (await refresh(user.refreshToken)).data!.refresh; // committed, but say the client never got it
+    await sleep(GRACE_MS + 200);
+
+    const retried = await refresh(user.refreshToken);
+    expect(retried.errors).toBeUndefined();
+    expect(retried.data!.refresh.refreshToken).toBe(lost.refreshToken);
+    const { sessionId } = await tokenRow(user.refreshToken);
+    expect((await app.db.session.findUniqueOrThrow({ where: { id: sessionId } })).revokedAt).toBeNull();
+    expect((await tokenRow(lost.refreshToken!)).replayedAt).toEqual(expect.any(Date));
+    // The chain goes on from there.
+    const onward = await refresh(retried.data!.refresh.refreshToken!);
+    expect(onward.errors).toBeUndefined();
+    expect((await app.client.request(ViewerDocument, {}, { token: onward.data!.refresh.accessToken! })).data?.viewer?.id).toBe(user.id);
+  });
+
+  it('a second late replay of the same token means two holders: the session is revoked', async () => {
+    const user = await registerAndLogin(app);
+    await refresh(user.refreshToken);
+    await sleep(GRACE_MS + 200);
+    expect((await refresh(user.refreshToken)).errors).toBeUndefined();
+    await sleep(GRACE_MS + 200);
+
+    expect((await refresh(user.refreshToken)).code).toBe('INVALID_TOKEN');
+    const { sessionId } = await tokenRow(user.refreshToken);
+    expect(await app.db.session.findUniqueOrThrow({ where: { id: sessionId } })).toMatchObject({ revokedReason: 'refresh-token-reuse' });
+  });
+
+  it.each(['victim', 'thief'] as const)('a stolen token replayed late is caught at the next refresh of either party (%s refreshes first)', async (first) => {
+    const victim = await registerAndLogin(app);
+    const victimNext = (await refresh(victim.refreshToken)).data!.refresh.refreshToken!; // delivered to the victim
+    await sleep(GRACE_MS + 200);
+    // The thief presents the copied parent: its successor was never presented, so the thief gets it too.
+    const thiefNext = (await refresh(victim.refreshToken)).data!.refresh.refreshToken!;
+    expect(thiefNext).toBe(victimNext);
+
+    const [firstToken, secondToken] = first === 'victim' ? [victimNext, thiefNext] : [thiefNext, victimNext];
+    const winner = await refresh(firstToken);
+    expect(winner.errors).toBeUndefined();
+    await sleep(GRACE_MS + 200);
+    expect((await refresh(secondToken)).code).toBe('INVALID_TOKEN');
+    const { sessionId } = await tokenRow(victim.refreshToken);
+    expect(await app.db.session.findUniqueOrThrow({ where: { id: sessionId } })).toMatchObject({ revokedReason: 'refresh-token-reuse' });
+    expect((await app.client.request(ViewerDocument, {}, { token: winner.data!.refresh.accessToken! })).code).toBe('INVALID_TOKEN');
+  });
+
+  it('within the grace window gives the same successor, kept sealed on the old row until the successor is presented', async () => {
     const user = await registerAndLogin(app);
     const first = (await refresh(user.refreshToken)).data!.refresh;
     const second = await refresh(user.refreshToken);
@@ -49,7 +99,12 @@ describe('refresh-token reuse', () => {
     expect(old.successorCiphertext).toMatch(/^v1\.[\w-]+\.[\w-]+\.[\w-]+$/);
     expect(old.successorCiphertext).not.toContain(first.refreshToken!.split('.')[1]);
 
+    // Kept while the successor was never presented (a lost answer may still be retried) ...
     await sleep(GRACE_MS + 1200); // the sweep runs once per grace period
+    expect((await tokenRow(user.refreshToken)).successorCiphertext).not.toBeNull();
+    // ... and wiped once it was.
+    expect((await refresh(first.refreshToken!)).errors).toBeUndefined();
+    await sleep(GRACE_MS + 1200);
     expect((await tokenRow(user.refreshToken)).successorCiphertext).toBeNull();
     expect((await app.db.session.findUniqueOrThrow({ where: { id: old.sessionId } })).revokedAt).toBeNull();
   });

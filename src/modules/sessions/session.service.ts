@@ -97,8 +97,9 @@ export class SessionService {
   /**
    * Exchanges a refresh or session token for new credentials in the requested mode. Each token is
    * exchanged once (see TokenFamily): concurrent refreshes of one token all receive the same
-   * successor or a clean error. A used token presented again within REFRESH_REUSE_GRACE gets that
-   * successor too; after it, the token has been copied, so the whole session is revoked.
+   * successor or a clean error. A used token presented again gets that successor too, within
+   * REFRESH_REUSE_GRACE or once later while the successor was never presented (a lost answer);
+   * otherwise the token has been copied, so the whole session is revoked.
    */
   async refresh(token: string, mode: AuthMode): Promise<IssuedCredentials> {
     const row = await this.findLiveToken(token);
@@ -109,13 +110,12 @@ export class SessionService {
       const issued = await this.family.rotate(row.id, row.sessionId, mode, ttl);
       if (issued) return this.credentials(userId, row.sessionId, mode, issued.token, ttl, row.session.user);
     }
-    const replay = await this.family.replay(row.id);
+    const replay = await this.family.replay(row.id, kindOf(mode));
     if (replay.outcome === 'reuse') {
       await this.revokeSession(row.sessionId, 'refresh-token-reuse');
       throw new AppError('INVALID_TOKEN');
     }
-    // The successor's kind was fixed by the first refresh; a request for the other kind gets an error, not a new token.
-    if (replay.outcome !== 'successor' || replay.kind !== kindOf(mode)) throw new AppError('INVALID_TOKEN');
+    if (replay.outcome !== 'successor') throw new AppError('INVALID_TOKEN');
     const remaining = Math.floor((replay.expiresAt.getTime() - Date.now()) / 1000);
     if (remaining <= 0) throw new AppError('TOKEN_EXPIRED');
     return this.credentials(userId, row.sessionId, mode, replay.token, remaining, row.session.user);
@@ -267,7 +267,7 @@ export class SessionService {
     const { userId, user } = row.session;
     if (row.session.revokedAt || !userId || user?.status !== 'ACTIVE') throw new AppError('INVALID_TOKEN');
     const now = Date.now();
-    // A used token's own expiry no longer matters: its grace window ends long before.
+    // A used token's own expiry no longer matters: the session's (its newest token's) does.
     if ((!row.usedAt && row.expiresAt.getTime() <= now) || row.session.expiresAt.getTime() <= now) throw new AppError('TOKEN_EXPIRED');
     // A session older than SESSION_MAX_AGE is over, however recently it was refreshed: log in again.
     if (this.remainingLifeSeconds(row.session.createdAt) <= 0) throw new AppError('TOKEN_EXPIRED');

@@ -6,20 +6,28 @@ import { utc } from '../../db/sql.ts';
 import type { AuthMode, SessionTokenKind } from '../../generated/prisma/enums.ts';
 
 export type ReplayOutcome =
-  /** Within the grace window: the successor the first refresh issued. */
+  /** The successor the first refresh issued (see TokenFamily.replay for when). */
   | { outcome: 'successor'; token: string; kind: SessionTokenKind; expiresAt: Date }
-  /** Past the grace window: a used token came back, so someone holds a copy. */
+  /** A used token came back when its successor had been presented: someone holds a copy. */
   | { outcome: 'reuse' }
   /** Nothing to hand out (e.g. already wiped); a clean error, never a second successor. */
   | { outcome: 'refused' };
 
 /**
  * The tokens of one session, each exchanged once for its successor. Claiming a token and creating
- * its successor happen in one transaction behind a conditional update (`usedAt IS NULL`): of any
+ * its successor happen in one statement behind a conditional update (`usedAt IS NULL`): of any
  * number of concurrent refreshes, one claims; PostgreSQL makes the others wait for it and then see
  * the row used, PGlite runs them one after another. The winner leaves its successor on the old
- * row, sealed with AES-256-GCM, for REFRESH_REUSE_GRACE, so the losers (a second tab, a retried
- * request) receive that same successor; after the window it is wiped.
+ * row, sealed with AES-256-GCM, until the successor is presented, so a used token coming back
+ * gets that same successor rather than a new one:
+ *
+ * - within REFRESH_REUSE_GRACE of its use, always (a second tab, a retried request);
+ * - later, once, while the successor has never been presented: the refresh committed but its
+ *   answer never reached the client (a crash, a deploy, an outage), and the client retries with
+ *   the token it still holds. Nobody is logged out for a fault of ours.
+ * - later still, when the successor (or a later descendant) was presented, or was itself handed
+ *   out by such a late replay, two parties hold the chain: the session is revoked. Theft is
+ *   therefore caught at the latest at the next refresh of either party.
  */
 export class TokenFamily {
   private readonly key: Uint8Array;
@@ -61,21 +69,42 @@ export class TokenFamily {
     return claimed ? { token: successor.token, expiresAt } : null;
   }
 
-  /** What a used token is worth now: its successor within the grace window, else a reuse. */
-  async replay(tokenId: string): Promise<ReplayOutcome> {
+  /** What a used token is worth now: its successor, or a reuse (see the class comment for when). */
+  async replay(tokenId: string, kind: SessionTokenKind): Promise<ReplayOutcome> {
     const row = await this.db.sessionToken.findUnique({
       where: { id: tokenId },
-      select: { usedAt: true, successorId: true, successorCiphertext: true },
+      select: { usedAt: true, replayedAt: true, successorId: true, successorCiphertext: true },
     });
-    if (!row?.usedAt) return { outcome: 'refused' };
-    if (Date.now() >= row.usedAt.getTime() + this.graceMs) return { outcome: 'reuse' };
-    if (!row.successorId || !row.successorCiphertext) return { outcome: 'refused' };
-    const successor = await this.db.sessionToken.findUnique({ where: { id: row.successorId }, select: { kind: true, expiresAt: true } });
-    if (!successor) return { outcome: 'refused' };
-    return { outcome: 'successor', token: decryptString(this.key, row.successorCiphertext, aad(tokenId)), ...successor };
+    if (!row?.usedAt || !row.successorId) return { outcome: 'refused' };
+    const successor = await this.db.sessionToken.findUnique({
+      where: { id: row.successorId },
+      select: { kind: true, expiresAt: true },
+    });
+    // The successor's kind was fixed by the first refresh; a request for the other kind gets an error, not a new token.
+    if (!successor || successor.kind !== kind) return { outcome: 'refused' };
+    const late = Date.now() >= row.usedAt.getTime() + this.graceMs;
+    // Late: one replay, while the successor was never presented and this token did not itself come from a late replay.
+    if (late && (row.replayedAt || !(await this.claimLateReplay(row.successorId)))) return { outcome: 'reuse' };
+    if (!row.successorCiphertext) return { outcome: 'refused' };
+    const token = decryptString(this.key, row.successorCiphertext, aad(tokenId));
+    return { outcome: 'successor', token, kind: successor.kind, expiresAt: successor.expiresAt };
   }
 
-  /** Wipes successors whose grace window is over; runs every grace period. */
+  /**
+   * Marks the successor as handed out by a late replay, if it was never presented. Concurrent
+   * retries of that one late replay (two tabs) share its answer, as within the grace window.
+   */
+  private async claimLateReplay(successorId: string): Promise<boolean> {
+    const { count } = await this.db.sessionToken.updateMany({
+      where: { id: successorId, usedAt: null, replayedAt: null },
+      data: { replayedAt: new Date() },
+    });
+    if (count === 1) return true;
+    const successor = await this.db.sessionToken.findUnique({ where: { id: successorId }, select: { usedAt: true, replayedAt: true } });
+    return !!successor && !successor.usedAt && !!successor.replayedAt && Date.now() < successor.replayedAt.getTime() + this.graceMs;
+  }
+
+  /** Wipes sealed successors nobody may receive again; runs every grace period. */
   startSweeping(): void {
     this.timer = setInterval(() => void this.sweep().catch(() => {}), Math.max(this.graceMs, 1000));
     this.timer.unref();
@@ -86,12 +115,21 @@ export class TokenFamily {
     this.timer = null;
   }
 
+  /**
+   * Past the grace window a sealed successor is needed only while it may still be replayed late:
+   * once it was presented, expired, or handed out by a late replay more than a grace period ago,
+   * it is wiped.
+   */
   async sweep(): Promise<number> {
-    const { count } = await this.db.sessionToken.updateMany({
-      where: { usedAt: { lt: new Date(Date.now() - this.graceMs) }, successorCiphertext: { not: null } },
-      data: { successorCiphertext: null },
-    });
-    return count;
+    const now = new Date();
+    return this.db.$executeRaw`
+      UPDATE "SessionToken" AS t SET "successorCiphertext" = NULL
+      WHERE t."successorCiphertext" IS NOT NULL AND t."usedAt" < ${utc(new Date(now.getTime() - this.graceMs))}
+        AND NOT EXISTS (
+          SELECT 1 FROM "SessionToken" AS s
+          WHERE s."id" = t."successorId" AND s."usedAt" IS NULL AND s."expiresAt" > ${utc(now)}
+            AND (s."replayedAt" IS NULL OR s."replayedAt" > ${utc(new Date(now.getTime() - this.graceMs))})
+        )`;
   }
 }
 
