@@ -10,7 +10,11 @@ const PASSWORD = 'correct horse battery staple';
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const ENV = { REFRESH_REUSE_GRACE: '1s' };
 
-async function gql<T>(url: string, query: string, variables: Record<string, unknown>): Promise<{ data?: T; errors?: { extensions?: { code?: string } }[] }> {
+async function gql<T>(
+  url: string,
+  query: string,
+  variables: Record<string, unknown>,
+): Promise<{ data?: T; errors?: { extensions?: { code?: string } }[] }> {
   const res = await fetch(`${url}/graphql`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
@@ -31,11 +35,18 @@ describe('a crash between the refresh commit and its answer', () => {
     let second: Awaited<ReturnType<typeof startServerProcess>> | null = null;
     try {
       const email = uniqueEmail('crash');
-      await gql(first.url, 'mutation($e: String!, $p: String!) { createUser(input: { email: $e, password: $p }) { id } }', { e: email, p: PASSWORD });
-      const login = await gql<{ login: { refreshToken: string } }>(first.url, 'mutation($e: String!, $p: String!) { login(email: $e, password: $p) { refreshToken } }', {
+      await gql(first.url, 'mutation($e: String!, $p: String!) { createUser(input: { email: $e, password: $p }) { id } }', {
         e: email,
         p: PASSWORD,
       });
+      const login = await gql<{ login: { refreshToken: string } }>(
+        first.url,
+        'mutation($e: String!, $p: String!) { login(email: $e, password: $p) { refreshToken } }',
+        {
+          e: email,
+          p: PASSWORD,
+        },
+      );
       const held = login.data!.login.refreshToken;
 
       // The server answers the refresh only after committing it; the proxy kills the process the
@@ -47,7 +58,9 @@ describe('a crash between the refresh commit and its answer', () => {
       await expect(gql(proxy.url, REFRESH, { t: held })).rejects.toThrow();
       await proxy.close();
 
-      const [parent] = (await db.query('SELECT "usedAt", "successorId", "sessionId" FROM "SessionToken" WHERE id = $1', [held.split('.')[0]])).rows;
+      const [parent] = (
+        await db.query('SELECT "usedAt", "successorId", "sessionId" FROM "SessionToken" WHERE id = $1', [held.split('.')[0]])
+      ).rows;
       expect(parent.usedAt).not.toBeNull(); // the refresh did commit
 
       second = await startServerProcess(ENV);

@@ -66,23 +66,26 @@ describe('refresh-token reuse', () => {
     expect(await app.db.session.findUniqueOrThrow({ where: { id: sessionId } })).toMatchObject({ revokedReason: 'refresh-token-reuse' });
   });
 
-  it.each(['victim', 'thief'] as const)('a stolen token replayed late is caught at the next refresh of either party (%s refreshes first)', async (first) => {
-    const victim = await registerAndLogin(app);
-    const victimNext = (await refresh(victim.refreshToken)).data!.refresh.refreshToken!; // delivered to the victim
-    await sleep(GRACE_MS + 200);
-    // The thief presents the copied parent: its successor was never presented, so the thief gets it too.
-    const thiefNext = (await refresh(victim.refreshToken)).data!.refresh.refreshToken!;
-    expect(thiefNext).toBe(victimNext);
+  it.each(['victim', 'thief'] as const)(
+    'a stolen token replayed late is caught at the next refresh of either party (%s refreshes first)',
+    async (first) => {
+      const victim = await registerAndLogin(app);
+      const victimNext = (await refresh(victim.refreshToken)).data!.refresh.refreshToken!; // delivered to the victim
+      await sleep(GRACE_MS + 200);
+      // The thief presents the copied parent: its successor was never presented, so the thief gets it too.
+      const thiefNext = (await refresh(victim.refreshToken)).data!.refresh.refreshToken!;
+      expect(thiefNext).toBe(victimNext);
 
-    const [firstToken, secondToken] = first === 'victim' ? [victimNext, thiefNext] : [thiefNext, victimNext];
-    const winner = await refresh(firstToken);
-    expect(winner.errors).toBeUndefined();
-    await sleep(GRACE_MS + 200);
-    expect((await refresh(secondToken)).code).toBe('INVALID_TOKEN');
-    const { sessionId } = await tokenRow(victim.refreshToken);
-    expect(await app.db.session.findUniqueOrThrow({ where: { id: sessionId } })).toMatchObject({ revokedReason: 'refresh-token-reuse' });
-    expect((await app.client.request(ViewerDocument, {}, { token: winner.data!.refresh.accessToken! })).code).toBe('INVALID_TOKEN');
-  });
+      const [firstToken, secondToken] = first === 'victim' ? [victimNext, thiefNext] : [thiefNext, victimNext];
+      const winner = await refresh(firstToken);
+      expect(winner.errors).toBeUndefined();
+      await sleep(GRACE_MS + 200);
+      expect((await refresh(secondToken)).code).toBe('INVALID_TOKEN');
+      const { sessionId } = await tokenRow(victim.refreshToken);
+      expect(await app.db.session.findUniqueOrThrow({ where: { id: sessionId } })).toMatchObject({ revokedReason: 'refresh-token-reuse' });
+      expect((await app.client.request(ViewerDocument, {}, { token: winner.data!.refresh.accessToken! })).code).toBe('INVALID_TOKEN');
+    },
+  );
 
   it('within the grace window gives the same successor, kept sealed on the old row until the successor is presented', async () => {
     const user = await registerAndLogin(app);

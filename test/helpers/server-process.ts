@@ -93,7 +93,10 @@ export async function startServerProcess(env: Record<string, string> = {}): Prom
  * and decides whether the answer reaches the client: returning false drops it (the client's
  * connection is destroyed), as when a process dies after its database commit.
  */
-export async function startProxy(target: string, onResponse: () => Promise<boolean> | boolean): Promise<{ url: string; close(): Promise<void> }> {
+export async function startProxy(
+  target: string,
+  onResponse: () => Promise<boolean> | boolean,
+): Promise<{ url: string; close(): Promise<void> }> {
   const { hostname, port } = new URL(target);
   const sockets = new Set<Socket>();
   const server: Server = createServer((client) => {
