@@ -1,6 +1,6 @@
 import { getIntrospectionQuery } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { registerUser } from './helpers/factories.ts';
+import { loginAsAdmin, registerUser } from './helpers/factories.ts';
 import { startTestApp, TEST_PASSWORD, type TestApp, uniqueEmail } from './helpers/test-app.ts';
 
 let app: TestApp;
@@ -139,6 +139,27 @@ describe('query limits', () => {
     const res = await app.client.raw({ query: getIntrospectionQuery({ descriptions: true, inputValueDeprecation: true }) });
     expect(res.errors).toBeUndefined();
     expect(res.data).toHaveProperty('__schema');
+  });
+});
+
+describe('the default cost limit', () => {
+  // A page of users is documented as up to 100: a full page with every scalar, the role and the
+  // policies must pass on the default settings, while the same page asked for twice must not.
+  const page = (alias = '') =>
+    `${alias ? `${alias}: ` : ''}users(first: 100) { edges { cursor node { id email firstName lastName status createdAt role { id name } policies { id name } } } pageInfo { hasNextPage endCursor } }`;
+
+  it('lets the largest documented page through', async () => {
+    const token = await loginAsAdmin(app);
+    const res = await app.client.raw({ query: `{ ${page()} }` }, { token });
+    expect(res.errors).toBeUndefined();
+    expect((res.data as { users: { edges: unknown[] } }).users.edges.length).toBeGreaterThan(0);
+  });
+
+  it('refuses two such pages in one document with QUERY_TOO_COSTLY', async () => {
+    const token = await loginAsAdmin(app);
+    const res = await app.client.raw({ query: `{ ${page('a')} ${page('b')} }` }, { token });
+    expect(res.errors?.map((e) => e.extensions?.code)).toEqual(['QUERY_TOO_COSTLY']);
+    expect(res.data).toBeNull();
   });
 });
 

@@ -143,7 +143,7 @@ const envSchema = z.object({
   GRAPHQL_MAX_ALIASES: limitOrOff(10, 1000),
   GRAPHQL_MAX_TOKENS: limitOrOff(1000, 100_000),
   GRAPHQL_MAX_DIRECTIVES: limitOrOff(20, 1000),
-  GRAPHQL_MAX_COST: limitOrOff(500, 1_000_000),
+  GRAPHQL_MAX_COST: limitOrOff(10_000, 1_000_000),
   CORS_ORIGINS: z.string().optional(),
   CORS_MAX_AGE: duration('10m'),
 });

@@ -29,7 +29,7 @@ describe('abuse-resistance settings', () => {
       maxAliases: 10,
       maxTokens: 1000,
       maxDirectives: 20,
-      maxCost: 500,
+      maxCost: 10_000,
     });
     expect(config.cors).toEqual({ origins: [], maxAgeSeconds: 600 });
     expect(config.hsts).toBe(false);
