@@ -50,7 +50,7 @@ export async function createServices({ config, secret, db, mail, logger }: Depen
     for (const stop of stops.splice(0).reverse()) await stop();
   };
   try {
-    const access = new AccessService(db);
+    const access = new AccessService(db, { maxStalenessMs: config.accessSnapshot.maxStalenessSeconds * 1000 });
     const accessChanges = new AccessChanges(db, access, config, logger, pubsub);
     await accessChanges.start();
     stops.push(() => accessChanges.stop());

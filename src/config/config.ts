@@ -88,6 +88,7 @@ const envSchema = z.object({
   SIGNING_KEY_ACTIVATION_DELAY: duration('5m'),
   REFRESH_REUSE_GRACE: duration('10s'),
   REVOCATION_POLL_INTERVAL: duration('1s'),
+  ACCESS_SNAPSHOT_MAX_STALENESS: duration('60s').refine((s) => s >= 5 && s <= 3600, 'must be between 5s and 1h'),
   RETENTION_SWEEP_INTERVAL: duration('1h'),
   ENDED_SESSION_RETENTION: duration('30d').refine((s) => s >= 86400, 'must be at least 1d'),
   REDIS_URL: z
@@ -267,6 +268,7 @@ function buildConfig(e: z.infer<typeof envSchema>, problems: string[], env: Env 
       refreshReuseGraceSeconds: e.REFRESH_REUSE_GRACE,
     },
     revocation: { pollSeconds: e.REVOCATION_POLL_INTERVAL },
+    accessSnapshot: { maxStalenessSeconds: e.ACCESS_SNAPSHOT_MAX_STALENESS },
     retention: { sweepSeconds: e.RETENTION_SWEEP_INTERVAL, endedSessionSeconds: e.ENDED_SESSION_RETENTION },
     redis: e.REDIS_URL ? { url: e.REDIS_URL, prefix: e.REDIS_PREFIX } : null,
     trustedProxies,

@@ -15,6 +15,8 @@ interface LoadedPolicy {
 }
 
 const MAX_ROLE_DEPTH = 16;
+/** Background reloads of a stale snapshot start at most this often while the database fails. */
+const RETRY_INTERVAL_MS = 1000;
 
 /** Select this on a user to get what policyIdsOfGrants needs. */
 export const USER_GRANTS = { roleId: true, policies: { select: { policyId: true } } } as const;
@@ -35,24 +37,37 @@ interface PolicySnapshot {
 
 /**
  * Holds every policy, permission and role in memory so that deciding access costs no database round
- * trip. The snapshot is reloaded at most every `maxAgeMs` (policy edits made elsewhere show up
- * within that time) and at once after `invalidate()`.
+ * trip. The snapshot is reloaded in the background once it is `maxAgeMs` old (policy edits made
+ * elsewhere show up within about that time), and at once after `invalidate()`.
+ *
+ * When the database cannot be read, the last good snapshot keeps serving until it is
+ * `maxStalenessMs` old (ACCESS_SNAPSHOT_MAX_STALENESS), retried in the background at most once a
+ * second; after that, or after an invalidation (a policy edit this snapshot predates), requests
+ * wait for a fresh load and fail closed when it fails.
  */
 export class AccessService {
   private snapshot: PolicySnapshot | null = null;
   private loading: Promise<PolicySnapshot> | null = null;
+  private lastAttemptAt = 0;
+  /** Set by invalidate(): the snapshot predates an edit and must not serve another request. */
+  private mustReload = false;
+  private readonly maxAgeMs: number;
+  private readonly maxStalenessMs: number;
 
   constructor(
     private readonly db: Database,
-    private readonly maxAgeMs = 5000,
-  ) {}
+    options: { maxAgeMs?: number; maxStalenessMs?: number } = {},
+  ) {
+    this.maxAgeMs = options.maxAgeMs ?? 5000;
+    this.maxStalenessMs = Math.max(options.maxStalenessMs ?? 60_000, this.maxAgeMs);
+  }
 
   /** Bumped by invalidate(): a load that started before it must not install what it read. */
   private generation = 0;
 
   invalidate(): void {
     this.generation++;
-    this.snapshot = null;
+    this.mustReload = true;
     this.loading = null;
   }
 
@@ -151,8 +166,20 @@ export class AccessService {
   }
 
   private async current(): Promise<PolicySnapshot> {
-    if (this.snapshot && Date.now() - this.snapshot.loadedAt < this.maxAgeMs) return this.snapshot;
+    const snapshot = this.mustReload ? null : this.snapshot;
+    const age = snapshot ? Date.now() - snapshot.loadedAt : Number.POSITIVE_INFINITY;
+    if (snapshot && age < this.maxAgeMs) return snapshot;
+    if (snapshot && age < this.maxStalenessMs) {
+      // Serve what we have; refresh behind the request (and keep serving it if that fails).
+      if (!this.loading && Date.now() - this.lastAttemptAt >= RETRY_INTERVAL_MS) void this.reload().catch(() => {});
+      return snapshot;
+    }
+    return this.reload();
+  }
+
+  private reload(): Promise<PolicySnapshot> {
     if (!this.loading) {
+      this.lastAttemptAt = Date.now();
       const loading = this.load(this.generation).finally(() => {
         if (this.loading === loading) this.loading = null;
       });
@@ -182,7 +209,10 @@ export class AccessService {
       idsByName: new Map(rows.map((r) => [r.name, r.id])),
       accessByKey: new Map(),
     };
-    if (generation === this.generation) this.snapshot = snapshot;
+    if (generation === this.generation) {
+      this.snapshot = snapshot;
+      this.mustReload = false;
+    }
     return snapshot;
   }
 
