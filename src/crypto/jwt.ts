@@ -83,10 +83,18 @@ export function signAccessToken(claims: AccessClaims, ttlSeconds: number, key: S
     .sign(key.privateKey);
 }
 
+export interface VerifyOptions extends TokenOptions {
+  /**
+   * The longest lifetime (exp - iat) a token may have: one signed for longer (under an earlier,
+   * longer TTL) counts as expired.
+   */
+  maxLifetimeSeconds?: number;
+}
+
 export async function verifyAccessToken(
   token: string,
   findKey: (kid: string) => VerificationKey | undefined,
-  options: TokenOptions,
+  options: VerifyOptions,
 ): Promise<VerifyResult> {
   let header: ReturnType<typeof decodeProtectedHeader>;
   try {
@@ -122,6 +130,7 @@ export async function verifyAccessToken(
     ) {
       return { ok: false, reason: 'invalid' };
     }
+    if (options.maxLifetimeSeconds !== undefined && exp - iat > options.maxLifetimeSeconds) return { ok: false, reason: 'expired' };
     return { ok: true, claims: { userId: sub, sessionId: sid, policies, issuedAt: iat, expiresAt: exp } };
   } catch (error) {
     return { ok: false, reason: error instanceof errors.JWTExpired ? 'expired' : 'invalid' };
