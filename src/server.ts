@@ -4,6 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createApp } from './app.ts';
 import type { Config } from './config/config.ts';
+import { closeTree, ensurePrivateDir } from './config/private-dir.ts';
 import { loadOrCreateSecret } from './config/secret.ts';
 import { createDatabase } from './db/client.ts';
 import { type EmbeddedPostgres, startEmbeddedPostgres } from './db/embedded.ts';
@@ -38,11 +39,29 @@ export async function startServer(config: Config, logger: Logger, options: Start
     for (const cleanup of cleanups.reverse()) await cleanup();
   };
   try {
+    // DATA_DIR holds the embedded database, a generated secret.key and the mail outbox: when any
+    // of them is used, it is this account's alone (0700), or the server does not start.
+    const outbox = !options.mail && !config.email.smtp;
+    if (!config.databaseUrl || !config.secret || outbox) {
+      if (await ensurePrivateDir(config.dataDir, 'DATA_DIR'))
+        logger.warn({ dir: config.dataDir }, 'DATA_DIR was open to other accounts: made it private (0700)');
+    }
+    // Mails hold reset links; ones an older version wrote are closed too.
+    if (outbox) {
+      await ensurePrivateDir(config.email.outboxDir, 'The mail outbox');
+      await closeTree(config.email.outboxDir);
+    }
     let connectionString = config.databaseUrl;
     if (!connectionString) {
       const embedded: EmbeddedPostgres = await startEmbeddedPostgres({ dataDir: path.join(config.dataDir, 'pglite') });
       cleanups.push(() => embedded.stop());
       connectionString = embedded.connectionString;
+      if (embedded.closedEntries > 0) {
+        logger.warn(
+          { count: embedded.closedEntries },
+          'database files were open to other accounts: made them private; check postgresql.auto.conf for settings you did not make',
+        );
+      }
     }
     if (options.migrate !== false) {
       const applied = await applyMigrations(connectionString, MIGRATIONS_DIR);

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
+import { TWO_FACTOR_ENROLMENT_CLAIM } from '../crypto/jwt.ts';
 import { isIpOrCidr } from '../net/ip-list.ts';
 import { parseDurationSeconds } from './duration.ts';
 import { readOperationRates } from './rate-limits.ts';
@@ -9,7 +10,8 @@ import { readOperationRates } from './rate-limits.ts';
 // this file: change both together.
 
 const OWASP_ARGON2 = { memoryKiB: 19456, timeCost: 2, parallelism: 1 } as const;
-const REGISTERED_CLAIMS = ['iss', 'sub', 'aud', 'exp', 'nbf', 'iat', 'jti', 'sid'];
+// Registered claims, and the one Gatehouse sets itself.
+const RESERVED_CLAIMS = ['iss', 'sub', 'aud', 'exp', 'nbf', 'iat', 'jti', 'sid', TWO_FACTOR_ENROLMENT_CLAIM];
 
 const duration = (fallback: string) =>
   z
@@ -82,7 +84,7 @@ const envSchema = z.object({
   JWT_POLICIES_CLAIM: z
     .string()
     .regex(/^[A-Za-z][\w:/.-]{0,63}$/, 'must be a claim name (letters, digits, _ : / . -)')
-    .refine((v) => !REGISTERED_CLAIMS.includes(v), 'must not be a registered claim (iss, sub, aud, exp, nbf, iat, jti, sid)')
+    .refine((v) => !RESERVED_CLAIMS.includes(v), `must not be one of ${RESERVED_CLAIMS.join(', ')}`)
     .default('policies'),
   SIGNING_KEY_RELOAD_INTERVAL: duration('10s'),
   SIGNING_KEY_ACTIVATION_DELAY: duration('5m'),

@@ -3,6 +3,7 @@ import { link, mkdir, readFile, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from '../log/logger.ts';
 import type { Config } from './config.ts';
+import { closeFile } from './private-dir.ts';
 
 /**
  * SECRET from configuration, or (for the embedded quick start) one generated on first start and
@@ -12,7 +13,11 @@ export async function loadOrCreateSecret(config: Config, logger: Logger): Promis
   if (config.secret) return config.secret;
   const file = path.join(config.dataDir, 'secret.key');
   const existing = await readSecretFile(file);
-  if (existing !== null) return existing;
+  if (existing !== null) {
+    if (await closeFile(file))
+      logger.warn({ file }, 'secret.key was readable by other accounts: made it private (0600); consider it leaked');
+    return existing;
+  }
   await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
   const secret = randomBytes(48).toString('base64url');
   // Written whole under a temporary name, then linked into place: a crash never leaves a short

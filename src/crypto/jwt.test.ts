@@ -52,6 +52,12 @@ describe('access tokens', () => {
     expect(await verify(token)).toEqual({ ok: false, reason: 'invalid' });
   });
 
+  it('count as expired when they live longer than the given maximum lifetime', async () => {
+    const token = await signAccessToken(claims, 3600, ed.signing, options);
+    expect((await verifyAccessToken(token, findKey, { ...options, maxLifetimeSeconds: 3600 })).ok).toBe(true);
+    expect(await verifyAccessToken(token, findKey, { ...options, maxLifetimeSeconds: 60 })).toEqual({ ok: false, reason: 'expired' });
+  });
+
   it('refuse alg none, even naming a known kid', async () => {
     const unsecured = new UnsecuredJWT(payload()).encode();
     expect(await verify(unsecured)).toEqual({ ok: false, reason: 'invalid' });

@@ -32,11 +32,15 @@ export interface VerificationKey {
   publicKey: KeyObject;
 }
 
+/** Set (true) only on tokens of a session whose policies require 2FA enrolment first: `policies` is then empty. */
+export const TWO_FACTOR_ENROLMENT_CLAIM = 'two_factor_enrolment_required';
+
 export interface AccessClaims {
   userId: string;
   sessionId: string;
   /** Policy names, under the configured claim. */
   policies: string[];
+  twoFactorEnrolmentRequired?: boolean;
 }
 
 export interface TokenOptions {
@@ -73,7 +77,8 @@ export function importPublicJwk(jwk: PublicJwk, algorithm: SigningAlgorithm): Ke
 
 export function signAccessToken(claims: AccessClaims, ttlSeconds: number, key: SigningKey, options: TokenOptions): Promise<string> {
   const now = Math.floor(Date.now() / 1000);
-  return new SignJWT({ sid: claims.sessionId, [options.policiesClaim]: claims.policies })
+  const enrolment = claims.twoFactorEnrolmentRequired ? { [TWO_FACTOR_ENROLMENT_CLAIM]: true } : {};
+  return new SignJWT({ sid: claims.sessionId, [options.policiesClaim]: claims.policies, ...enrolment })
     .setProtectedHeader({ alg: key.algorithm, kid: key.kid, typ: ACCESS_TOKEN_TYPE })
     .setSubject(claims.userId)
     .setIssuer(options.issuer)
@@ -83,10 +88,18 @@ export function signAccessToken(claims: AccessClaims, ttlSeconds: number, key: S
     .sign(key.privateKey);
 }
 
+export interface VerifyOptions extends TokenOptions {
+  /**
+   * The longest lifetime (exp - iat) a token may have: one signed for longer (under an earlier,
+   * longer TTL) counts as expired.
+   */
+  maxLifetimeSeconds?: number;
+}
+
 export async function verifyAccessToken(
   token: string,
   findKey: (kid: string) => VerificationKey | undefined,
-  options: TokenOptions,
+  options: VerifyOptions,
 ): Promise<VerifyResult> {
   let header: ReturnType<typeof decodeProtectedHeader>;
   try {
@@ -111,7 +124,9 @@ export async function verifyAccessToken(
     });
     const { sub, sid, exp, iat } = payload;
     const policies = payload[options.policiesClaim];
+    const enrolment = payload[TWO_FACTOR_ENROLMENT_CLAIM];
     if (
+      (enrolment !== undefined && enrolment !== true) ||
       typeof sub !== 'string' ||
       typeof sid !== 'string' ||
       typeof exp !== 'number' ||
@@ -122,7 +137,9 @@ export async function verifyAccessToken(
     ) {
       return { ok: false, reason: 'invalid' };
     }
-    return { ok: true, claims: { userId: sub, sessionId: sid, policies, issuedAt: iat, expiresAt: exp } };
+    if (options.maxLifetimeSeconds !== undefined && exp - iat > options.maxLifetimeSeconds) return { ok: false, reason: 'expired' };
+    const claims = { userId: sub, sessionId: sid, policies, issuedAt: iat, expiresAt: exp };
+    return { ok: true, claims: enrolment ? { ...claims, twoFactorEnrolmentRequired: true } : claims };
   } catch (error) {
     return { ok: false, reason: error instanceof errors.JWTExpired ? 'expired' : 'invalid' };
   }

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
+import { closeTree, ensurePrivateDir } from '../config/private-dir.ts';
 import { CycleAwareQueryQueue } from './pglite-queue.ts';
 
 export interface EmbeddedPostgres {
@@ -10,6 +11,8 @@ export interface EmbeddedPostgres {
   connectionString: string;
   /** Stops the socket server, then closes PGlite (flushing it to dataDir). End your pools first. */
   stop(): Promise<void>;
+  /** Files and directories in dataDir found open to other accounts at start, and made private. */
+  closedEntries: number;
 }
 
 export interface EmbeddedPostgresOptions {
@@ -50,12 +53,25 @@ async function createInMemoryPGlite(): Promise<PGlite> {
  * PGlite runs one query at a time; the queue below serialises whole query cycles and keeps an open
  * transaction on its own socket. Never open the same dataDir from two processes: PGlite takes no
  * lock on it.
+ *
+ * The files hold password hashes (the WAL) and settings PGlite obeys (postgresql.auto.conf), so
+ * dataDir is made its owner's alone (0700) before PGlite opens it. That directory is what keeps
+ * them private: PGlite (Emscripten's NODEFS) sets file modes itself with chmod, 0666 for the files
+ * of a new cluster, so a umask would not help (and it is process-wide). What PGlite leaves open is
+ * closed once it is ready, on every start.
  */
 export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions = {}): Promise<EmbeddedPostgres> {
-  if (options.dataDir !== undefined) await mkdir(options.dataDir, { recursive: true }); // PGlite makes one level only
+  if (options.dataDir !== undefined) await ensurePrivateDir(options.dataDir, 'The embedded database directory');
   const socketDir = options.dataDir === undefined ? null : await privateSocketDir(options.dataDir);
   const db = options.dataDir === undefined ? await createInMemoryPGlite() : new PGlite(options.dataDir);
   await db.waitReady;
+  let closedEntries = 0;
+  try {
+    if (options.dataDir !== undefined) closedEntries = await closeTree(options.dataDir);
+  } catch (error) {
+    await db.close();
+    throw error;
+  }
   const maxConnections = options.maxConnections ?? 100;
   const server = socketDir
     ? new PGLiteSocketServer({ db, path: path.join(socketDir, SOCKET_FILE), maxConnections })
@@ -76,6 +92,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions = {
     : `postgres://postgres@127.0.0.1:${Number(server.getServerConn().split(':').pop())}/postgres`;
   return {
     connectionString,
+    closedEntries,
     async stop() {
       await server.stop();
       await db.close();
@@ -87,7 +104,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions = {
 const SOCKET_PORT = 5432;
 const SOCKET_FILE = `.s.PGSQL.${SOCKET_PORT}`;
 
-/** DATA_DIR/run (mode 0700), or a private temporary directory when that path is too long for a socket. */
+/** <dataDir>/run (mode 0700), or a private temporary directory when that path is too long for a socket. */
 async function privateSocketDir(dataDir: string): Promise<string> {
   let dir = path.resolve(dataDir, 'run');
   if (path.join(dir, SOCKET_FILE).length > 100) dir = await mkdtemp(path.join(tmpdir(), 'gatehouse-pg-'));

@@ -68,13 +68,17 @@ async function fromBearer(request: Request, services: Services): Promise<Credent
   if (!match?.[1]) return { error: new AppError('INVALID_TOKEN') };
   const result = await services.signingKeys.verify(match[1]);
   if (!result.ok) return { error: new AppError(result.reason === 'expired' ? 'TOKEN_EXPIRED' : 'INVALID_TOKEN') };
-  const { userId, sessionId, policies, issuedAt } = result.claims;
+  const { userId, sessionId, policies, issuedAt, twoFactorEnrolmentRequired } = result.claims;
   if (services.revocations.isRevoked(sessionId)) return { error: new AppError('INVALID_TOKEN') };
-  // The token carries policy names; the in-memory policy snapshot turns them into access. When the
-  // user's policies changed after the token was issued, they are read afresh instead.
-  const access = services.accessChanges.isStale(userId, issuedAt)
-    ? async (ip: string | null) => services.access.accessForPolicies(await services.access.policyIdsOfUser(userId), ip)
-    : (ip: string | null) => services.access.accessForPolicyNames(policies, ip);
+  // The token carries the names of the policies in force when it was issued; the in-memory policy
+  // snapshot turns them into access, and allow-lists are checked against this request's address.
+  // The user's policies are read afresh instead when they changed since the token was issued,
+  // and for a token issued while 2FA enrolment was required: it names none, and only the user's
+  // own policies can say what enrolment allows (TWO_FACTOR_ENROLMENT_REQUIRED until 2FA is on).
+  const access =
+    twoFactorEnrolmentRequired || services.accessChanges.isStale(userId, issuedAt)
+      ? async (ip: string | null) => services.access.accessForPolicies(await services.access.policyIdsOfUser(userId), ip)
+      : (ip: string | null) => services.access.accessForPolicyNames(policies, ip);
   return { viewer: { userId, sessionId, via: 'bearer' }, access };
 }
 

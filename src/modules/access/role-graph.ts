@@ -87,6 +87,15 @@ export class RoleGraph {
     return this.chain(parentId).length + this.height(roleId, new Set());
   }
 
+  /**
+   * Users who hold admin access as authorisation computes it: a policy with adminAccess granted
+   * directly, or through their role's chain (as far as MAX_ROLE_DEPTH, like AccessService).
+   */
+  adminHolders(): Prisma.UserWhereInput {
+    const adminRoles = [...this.roles.keys()].filter((id) => this.chainGrantsAdmin(id));
+    return { OR: [{ policies: { some: { policyId: { in: [...this.adminPolicyIds] } } } }, { roleId: { in: adminRoles } }] };
+  }
+
   /** Users who hold the policy directly or through a role (their role or an ancestor of it holds it). */
   holdersOf(policyIds: readonly string[]): Prisma.UserWhereInput {
     const granting = [...this.roles.values()].filter((r) => r.policyIds.some((p) => policyIds.includes(p))).map((r) => r.id);

@@ -95,7 +95,7 @@ builder.mutationFields((t) => ({
         });
       }
       try {
-        const payload = deliver(ctx, await ctx.services.sessions.refresh(presented.token, mode));
+        const payload = deliver(ctx, await ctx.services.sessions.refresh(presented.token, mode, ctx.client));
         const deliveredTo = mode === 'JSON' ? null : mode === 'COOKIE' ? 'refresh' : 'session';
         if (presented.from !== 'arg' && presented.from !== deliveredTo) ctx.responseCookies.clear(presented.from);
         return payload;

@@ -17,7 +17,9 @@ const KEEP_MARGIN_MS = 60_000;
 /**
  * The sessions revoked within the last ACCESS_TOKEN_TTL, held in memory (see RecentChanges) so
  * that refusing a revoked session's access token costs no database round trip. Polls the indexed
- * `Session.revokedAt` every REVOCATION_POLL_INTERVAL.
+ * `Session.revokedAt` every REVOCATION_POLL_INTERVAL. That window is enough only because no
+ * accepted token lives longer than the current ACCESS_TOKEN_TTL: SigningKeyService.verify refuses
+ * tokens signed for longer (under an earlier TTL, before a restart).
  */
 export class RevocationService {
   private readonly view: RecentChanges;

@@ -91,7 +91,7 @@ export class SessionService {
       await this.revokeSession(session.id, 'user-inactive');
       throw new AppError('INVALID_CREDENTIALS');
     }
-    return this.credentials(userId, session.id, mode, opaque.token, ttl, user);
+    return this.credentials(userId, session.id, mode, opaque.token, ttl, user, client.ip);
   }
 
   /**
@@ -99,16 +99,17 @@ export class SessionService {
    * exchanged once (see TokenFamily): concurrent refreshes of one token all receive the same
    * successor or a clean error. A used token presented again gets that successor too, within
    * REFRESH_REUSE_GRACE or once later while the successor was never presented (a lost answer);
-   * otherwise the token has been copied, so the whole session is revoked.
+   * otherwise the token has been copied, so the whole session is revoked. The new
+   * access token's policies are those in force for `client`'s address now.
    */
-  async refresh(token: string, mode: AuthMode): Promise<IssuedCredentials> {
+  async refresh(token: string, mode: AuthMode, client: ClientInfo): Promise<IssuedCredentials> {
     const row = await this.findLiveToken(token);
     const userId = row.session.userId;
     if (!row.usedAt) {
       // Refreshing extends a session, but never past SESSION_MAX_AGE from its login.
       const ttl = Math.min(this.tokenTtl(mode), this.remainingLifeSeconds(row.session.createdAt));
       const issued = await this.family.rotate(row.id, row.sessionId, mode, ttl);
-      if (issued) return this.credentials(userId, row.sessionId, mode, issued.token, ttl, row.session.user);
+      if (issued) return this.credentials(userId, row.sessionId, mode, issued.token, ttl, row.session.user, client.ip);
     }
     const replay = await this.family.replay(row.id, kindOf(mode));
     if (replay.outcome === 'reuse') {
@@ -118,7 +119,7 @@ export class SessionService {
     if (replay.outcome !== 'successor') throw new AppError('INVALID_TOKEN');
     const remaining = Math.floor((replay.expiresAt.getTime() - Date.now()) / 1000);
     if (remaining <= 0) throw new AppError('TOKEN_EXPIRED');
-    return this.credentials(userId, row.sessionId, mode, replay.token, remaining, row.session.user);
+    return this.credentials(userId, row.sessionId, mode, replay.token, remaining, row.session.user, client.ip);
   }
 
   /**
@@ -278,6 +279,11 @@ export class SessionService {
     return Math.floor((sessionCreatedAt.getTime() + this.config.tokens.sessionMaxAgeSeconds * 1000 - Date.now()) / 1000);
   }
 
+  private async twoFactorEnabled(userId: string): Promise<boolean> {
+    const row = await this.db.twoFactor.findUnique({ where: { userId }, select: { enabledAt: true } });
+    return !!row?.enabledAt;
+  }
+
   private tokenTtl(mode: AuthMode): number {
     return mode === 'SESSION' ? this.config.tokens.sessionTtlSeconds : this.config.tokens.refreshTtlSeconds;
   }
@@ -289,11 +295,17 @@ export class SessionService {
     token: string,
     tokenTtl: number,
     grants: UserGrants,
+    ip: string | null,
   ): Promise<IssuedCredentials> {
     if (mode === 'SESSION') return { userId, sessionId, mode, accessToken: null, token, expiresIn: tokenTtl, tokenTtl };
-    const policies = await this.access.policyNames(await this.access.policyIdsOfGrants(grants));
+    // A gateway may authorise on the claim alone, so it names only the policies in force for this
+    // session now, as Gatehouse would apply them: those whose IP allow-list admits the client's
+    // address, and none while one of those requires 2FA and the user has not enrolled.
+    const access = await this.access.accessForPolicies(await this.access.policyIdsOfGrants(grants), ip);
+    const twoFactorEnrolmentRequired = access.enforceTwoFactor && !(await this.twoFactorEnabled(userId));
+    const policies = twoFactorEnrolmentRequired ? [] : await this.access.policyNames(access.policyIds);
     const ttl = this.config.tokens.accessTtlSeconds;
-    const accessToken = await this.signingKeys.sign({ userId, sessionId, policies });
+    const accessToken = await this.signingKeys.sign({ userId, sessionId, policies, twoFactorEnrolmentRequired });
     return { userId, sessionId, mode, accessToken, token, expiresIn: ttl, tokenTtl };
   }
 }

@@ -156,8 +156,11 @@ export class SigningKeyService {
   }
 
   private async verifyUncached(token: string): Promise<VerifyResult> {
-    const { issuer, audience, policiesClaim } = this.config.tokens;
-    const options = { issuer, audience, policiesClaim };
+    const { issuer, audience, policiesClaim, accessTtlSeconds } = this.config.tokens;
+    // Revocations and access changes are remembered (and reloaded at start) for ACCESS_TOKEN_TTL
+    // back: a token signed for longer, under an earlier TTL, could outlive what this server knows
+    // about its session, so it counts as expired (the client refreshes).
+    const options = { issuer, audience, policiesClaim, maxLifetimeSeconds: accessTtlSeconds };
     const find = (kid: string) => this.published.get(kid);
     let result = await verifyAccessToken(token, find, options);
     if (!result.ok && result.reason === 'unknown-key' && Date.now() - this.lastReloadAt >= UNKNOWN_KID_RELOAD_COOLDOWN_MS) {

@@ -13,6 +13,7 @@ import { type AccessActor, filterVars } from '../access/access-admin.validation.
 import type { AccessChanges } from '../access/access-changes.ts';
 import { withAdminGuard } from '../access/admin-guard.ts';
 import { readAs } from '../access/read-identity.ts';
+import { RoleGraph } from '../access/role-graph.ts';
 import type { SessionService } from '../sessions/session.service.ts';
 import { decodeUserCursor, encodeUserCursor } from './user-cursor.ts';
 import { checkName, checkPasswordLength, normalizeEmail } from './users.validation.ts';
@@ -253,12 +254,15 @@ export class UsersService {
     }
   }
 
-  /** The first administrator, from ADMIN_EMAIL / ADMIN_PASSWORD, only while no admin exists. */
+  /**
+   * The first administrator, from ADMIN_EMAIL / ADMIN_PASSWORD, only while nobody (of any status)
+   * holds admin access, counted as authorisation counts it: through roles and their parents too.
+   */
   async ensureFirstAdmin(adminPolicyName: string): Promise<{ email: string; generatedPassword: string | null } | null> {
     const admin = this.config.admin;
     const policy = await this.db.policy.findUnique({ where: { name: adminPolicyName }, select: { id: true } });
     if (!policy) return null;
-    const adminExists = await this.db.user.count({ where: { policies: { some: { policy: { adminAccess: true } } } } });
+    const adminExists = await this.db.user.count({ where: (await RoleGraph.load(this.db)).adminHolders() });
     if (adminExists > 0) return null;
     const generatedPassword = admin.password ? null : generatePassword(this.config.passwords.minLength);
     const password = admin.password ?? (generatedPassword as string);
