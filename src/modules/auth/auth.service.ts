@@ -21,19 +21,20 @@ export class AuthService {
   /**
    * Password login. Unknown email, wrong password and an inactive account give the same error,
    * and each costs one password verification (a dummy hash stands in for unknown emails).
-   * A locked account (too many failures) is refused before any of that, and every failure counts
-   * towards the next lockout, whether or not the account exists.
+   * Each attempt first reserves one of the account's password checks (see LockoutService): a
+   * locked account, or one whose checks are all taken by attempts still running, is refused
+   * before any of that. Every failure keeps its check spent, whether or not the account exists.
    */
   async login(emailInput: string, password: string, otp: string | null, mode: AuthMode, client: ClientInfo): Promise<IssuedCredentials> {
-    const subject = await this.lockout.subjectFor(emailInput, client.ip);
-    await this.lockout.assertNotLocked(subject);
+    const attempt = await this.lockout.reserveAttempt(emailInput, client.ip);
     try {
       const credentials = await this.verifyAndCreateSession(emailInput, password, otp, mode, client);
       await this.lockout.recordSuccess(emailInput, client.ip);
       return credentials;
     } catch (error) {
       if (error instanceof AppError && (error.code === 'INVALID_CREDENTIALS' || error.code === 'INVALID_OTP'))
-        await this.lockout.recordFailure(subject, emailInput);
+        await this.lockout.recordFailure(attempt, emailInput);
+      else await this.lockout.release(attempt);
       throw error;
     }
   }
