@@ -1,5 +1,5 @@
 import type { Config } from '../../config/config.ts';
-import { verifyPassword } from '../../crypto/password.ts';
+import { checkPassword, hashPassword } from '../../crypto/password.ts';
 import type { Database } from '../../db/client.ts';
 import { AppError } from '../../errors.ts';
 import type { AuthMode } from '../../generated/prisma/enums.ts';
@@ -55,13 +55,24 @@ export class AuthService {
       email = '';
     }
     const user = email ? await this.db.user.findUnique({ where: { email }, select: { id: true, passwordHash: true, status: true } }) : null;
-    const passwordOk = await verifyPassword(user?.passwordHash ?? this.dummyHash, password);
-    if (!user || !passwordOk || user.status !== 'ACTIVE') throw new AppError('INVALID_CREDENTIALS');
+    const check = await checkPassword(user?.passwordHash ?? this.dummyHash, password);
+    if (!user || !check.ok || user.status !== 'ACTIVE') throw new AppError('INVALID_CREDENTIALS');
     // Asked only once the password is right, so it tells nothing to someone without it.
     if (await this.twoFactor.isEnabled(user.id)) {
       if (!otp) throw new AppError('OTP_REQUIRED');
       if (!(await this.twoFactor.verifyCode(user.id, otp))) throw new AppError('INVALID_OTP');
     }
+    if (check.rehash) await this.rehash(user.id, user.passwordHash, password);
     return this.sessions.createSession(user.id, mode, client);
+  }
+
+  /**
+   * Replaces a hash of the password as typed (written before passwords were normalised) with one
+   * of its NFKC form. The same password, so not a new credential; only if the hash is still the
+   * one checked, so a change made meanwhile is never overwritten.
+   */
+  private async rehash(userId: string, checkedHash: string, password: string): Promise<void> {
+    const passwordHash = await hashPassword(password, this.config.passwords.argon2);
+    await this.db.user.updateMany({ where: { id: userId, passwordHash: checkedHash }, data: { passwordHash } });
   }
 }

@@ -3,7 +3,7 @@ import { hashPassword, verifyPassword } from '../../crypto/password.ts';
 import type { Database } from '../../db/client.ts';
 import { AppError } from '../../errors.ts';
 import type { SessionService } from '../sessions/session.service.ts';
-import { checkPasswordLength } from '../users/users.validation.ts';
+import { checkNewPassword } from '../users/users.validation.ts';
 
 export class PasswordChangeService {
   constructor(
@@ -20,7 +20,7 @@ export class PasswordChangeService {
   async changePassword(userId: string, currentSessionId: string, currentPassword: string, newPassword: string): Promise<void> {
     const { maxLength } = this.config.passwords;
     if (currentPassword.length === 0 || currentPassword.length > maxLength * 4) throw new AppError('INVALID_CURRENT_PASSWORD');
-    checkPasswordLength(newPassword, this.config.passwords, 'newPassword');
+    checkNewPassword(newPassword, this.config.passwords, 'newPassword');
     const user = await this.db.user.findUnique({ where: { id: userId }, select: { passwordHash: true, status: true } });
     if (user?.status !== 'ACTIVE') throw new AppError('FORBIDDEN');
     if (!(await verifyPassword(user.passwordHash, currentPassword))) throw new AppError('INVALID_CURRENT_PASSWORD');

@@ -9,7 +9,7 @@ import { passwordResetMail } from '../../mail/mail.templates.ts';
 import type { MailTransport } from '../../mail/mail.transport.ts';
 import type { LockoutService } from '../rate-limits/lockout.service.ts';
 import type { SessionService } from '../sessions/session.service.ts';
-import { checkPasswordLength, normalizeEmail } from '../users/users.validation.ts';
+import { checkNewPassword, normalizeEmail } from '../users/users.validation.ts';
 import { buildResetLink, checkResetUrl } from './reset-url.ts';
 
 export class PasswordResetService {
@@ -56,7 +56,7 @@ export class PasswordResetService {
    * every other reset token of the user and ends all of their sessions.
    */
   async resetPassword(token: string, password: string): Promise<void> {
-    checkPasswordLength(password, this.config.passwords);
+    checkNewPassword(password, this.config.passwords);
     const parsed = parseOpaqueToken(token);
     const row =
       parsed &&

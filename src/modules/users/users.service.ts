@@ -15,7 +15,7 @@ import { withAdminGuard } from '../access/admin-guard.ts';
 import { readAs } from '../access/read-identity.ts';
 import type { SessionService } from '../sessions/session.service.ts';
 import { decodeUserCursor, encodeUserCursor } from './user-cursor.ts';
-import { checkName, checkPasswordLength, normalizeEmail } from './users.validation.ts';
+import { checkName, checkNewPassword, normalizeEmail } from './users.validation.ts';
 
 export interface CreateUserInput {
   email: string;
@@ -135,7 +135,7 @@ export class UsersService {
       if (data[field] === null) throw badInput(field, 'cannot be null');
     }
     const email = data.email != null ? normalizeEmail(data.email) : undefined;
-    if (data.password != null) checkPasswordLength(data.password, this.config.passwords);
+    if (data.password != null) checkNewPassword(data.password, this.config.passwords);
     const firstName = checkName(data.firstName, 'firstName');
     const lastName = checkName(data.lastName, 'lastName');
     const policyIds = data.policies ? [...new Set(data.policies)] : undefined;
@@ -227,7 +227,7 @@ export class UsersService {
     const data = applyWriteRule(viewerAccess.rule('users', 'create'), input, CREATE_FIELDS);
 
     const email = normalizeEmail(data.email);
-    checkPasswordLength(data.password, this.config.passwords);
+    checkNewPassword(data.password, this.config.passwords);
     const firstName = checkName(data.firstName, 'firstName');
     const lastName = checkName(data.lastName, 'lastName');
     const policyIds = [...new Set(data.policies ?? [])];
@@ -262,7 +262,7 @@ export class UsersService {
     if (adminExists > 0) return null;
     const generatedPassword = admin.password ? null : generatePassword(this.config.passwords.minLength);
     const password = admin.password ?? (generatedPassword as string);
-    checkPasswordLength(password, this.config.passwords, 'ADMIN_PASSWORD');
+    checkNewPassword(password, this.config.passwords, 'ADMIN_PASSWORD');
     const email = normalizeEmail(admin.email);
     const passwordHash = await hashPassword(password, this.config.passwords.argon2);
     try {
