@@ -1,6 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LoginDocument, RefreshDocument, RequestPasswordResetDocument, ResetPasswordDocument } from './generated/graphql.ts';
-import { registerAndLogin, registerUser } from './helpers/factories.ts';
+import {
+  LoginDocument,
+  RefreshDocument,
+  RequestPasswordResetDocument,
+  ResetPasswordDocument,
+  UpdateUserDocument,
+} from './generated/graphql.ts';
+import { loginAsAdmin, registerAndLogin, registerUser } from './helpers/factories.ts';
 import { startTestApp, TEST_PASSWORD, type TestApp, uniqueEmail } from './helpers/test-app.ts';
 
 const RESET_PAGE = 'https://app.example.com/reset';
@@ -70,6 +76,19 @@ describe('password reset', () => {
     expect((await app.client.request(ResetPasswordDocument, { token: first.token, password: 'yet another passphrase' })).code).toBe(
       'INVALID_TOKEN',
     );
+  });
+
+  it('voids a link mailed to the old address once the email changes', async () => {
+    const user = await registerUser(app);
+    const { token } = await requestResetToken(user.email);
+    const admin = await loginAsAdmin(app);
+    const moved = uniqueEmail('moved');
+    const update = await app.client.request(UpdateUserDocument, { id: user.id, input: { email: moved } }, { token: admin });
+    expect(update.errors).toBeUndefined();
+
+    expect((await app.client.request(ResetPasswordDocument, { token, password: NEW_PASSWORD })).code).toBe('INVALID_TOKEN');
+    expect((await app.client.request(LoginDocument, { email: moved, password: TEST_PASSWORD })).errors).toBeUndefined();
+    expect((await app.client.request(LoginDocument, { email: moved, password: NEW_PASSWORD })).code).toBe('INVALID_CREDENTIALS');
   });
 
   it('answers true for an unknown email and sends nothing', async () => {

@@ -54,7 +54,11 @@ export class AuthService {
     } catch {
       email = '';
     }
-    const user = email ? await this.db.user.findUnique({ where: { email }, select: { id: true, passwordHash: true, status: true } }) : null;
+    // The credential version is read before the password is checked: the session is written only
+    // if no change of credentials committed in between (SessionService.createSession).
+    const user = email
+      ? await this.db.user.findUnique({ where: { email }, select: { id: true, passwordHash: true, status: true, credentialVersion: true } })
+      : null;
     const check = await checkPassword(user?.passwordHash ?? this.dummyHash, password);
     if (!user || !check.ok || user.status !== 'ACTIVE') throw new AppError('INVALID_CREDENTIALS');
     // Asked only once the password is right, so it tells nothing to someone without it.
@@ -63,13 +67,13 @@ export class AuthService {
       if (!(await this.twoFactor.verifyCode(user.id, otp))) throw new AppError('INVALID_OTP');
     }
     if (check.rehash) await this.rehash(user.id, user.passwordHash, password);
-    return this.sessions.createSession(user.id, mode, client);
+    return this.sessions.createSession(user.id, mode, client, user.credentialVersion);
   }
 
   /**
    * Replaces a hash of the password as typed (written before passwords were normalised) with one
-   * of its NFKC form. The same password, so not a new credential; only if the hash is still the
-   * one checked, so a change made meanwhile is never overwritten.
+   * of its NFKC form. The same password, so not a new credential version; only if the hash is
+   * still the one checked, so a change made meanwhile is never overwritten.
    */
   private async rehash(userId: string, checkedHash: string, password: string): Promise<void> {
     const passwordHash = await hashPassword(password, this.config.passwords.argon2);

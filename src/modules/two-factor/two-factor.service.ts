@@ -11,6 +11,7 @@ import type { Logger } from '../../log/logger.ts';
 import { twoFactorChangedMail } from '../../mail/mail.templates.ts';
 import type { MailTransport } from '../../mail/mail.transport.ts';
 import type { SessionService } from '../sessions/session.service.ts';
+import { NEW_CREDENTIAL_VERSION } from '../users/credential-version.ts';
 
 export interface TwoFactorSetup {
   secret: string;
@@ -24,9 +25,10 @@ const RECOVERY_CODE_COUNT = 10;
 
 /**
  * TOTP two-factor authentication. Secrets are sealed with AES-256-GCM and bound to their user;
- * recovery codes are stored as hashes and work once; a TOTP code's time step must be newer than
- * the last one accepted, claimed with a conditional update so a code cannot be used twice even
- * by two requests at once.
+ * recovery codes are stored as hashes and work once; turning 2FA on or off is a new credential
+ * version (see credential-version.ts); a TOTP code's time step must be newer than the last one
+ * accepted, claimed with a conditional update so a code cannot be used twice even by two
+ * requests at once.
  */
 export class TwoFactorService {
   constructor(
@@ -103,12 +105,17 @@ export class TwoFactorService {
       }),
       this.db.recoveryCode.deleteMany({ where: { userId } }),
       this.db.recoveryCode.createMany({ data: codes.map((code) => ({ userId, codeHash: hashRecoveryCode(code) })) }),
+      this.db.user.update({ where: { id: userId }, data: NEW_CREDENTIAL_VERSION }),
     ]);
   }
 
   async disable(userId: string, currentSessionId: string, otp: string): Promise<void> {
     if (!(await this.verifyCode(userId, otp))) throw new AppError('INVALID_OTP');
-    await this.db.$transaction([this.db.recoveryCode.deleteMany({ where: { userId } }), this.db.twoFactor.delete({ where: { userId } })]);
+    await this.db.$transaction([
+      this.db.recoveryCode.deleteMany({ where: { userId } }),
+      this.db.twoFactor.delete({ where: { userId } }),
+      this.db.user.update({ where: { id: userId }, data: NEW_CREDENTIAL_VERSION }),
+    ]);
     await this.afterChange(userId, currentSessionId, false);
   }
 

@@ -14,6 +14,7 @@ import type { AccessChanges } from '../access/access-changes.ts';
 import { withAdminGuard } from '../access/admin-guard.ts';
 import { readAs } from '../access/read-identity.ts';
 import type { SessionService } from '../sessions/session.service.ts';
+import { NEW_CREDENTIAL_VERSION } from './credential-version.ts';
 import { decodeUserCursor, encodeUserCursor } from './user-cursor.ts';
 import { checkName, checkNewPassword, normalizeEmail } from './users.validation.ts';
 
@@ -124,9 +125,10 @@ export class UsersService {
    * (NOT_FOUND otherwise), every field set must be allowed on it (FORBIDDEN naming the first that
    * is not), presets win. Only an admin may change an admin, or hand out admin access. A status
    * other than ACTIVE ends the user's sessions at once; a new password ends all their other
-   * sessions and voids reset links; new policies or role count from the user's next request. The
-   * last active administrator cannot be demoted or suspended (LAST_ADMIN). Nothing is written
-   * when any check fails.
+   * sessions and voids reset links; a new email voids reset links too (they went to the old
+   * address); either is a new credential version, so logins still checking the old credential
+   * fail. New policies or role count from the user's next request. The last active administrator
+   * cannot be demoted or suspended (LAST_ADMIN). Nothing is written when any check fails.
    */
   async updateUser(actor: AccessActor, id: string, input: UpdateUserInput, query: UserQuery = {}) {
     const target = await this.loadTarget(actor, id, 'update');
@@ -144,6 +146,7 @@ export class UsersService {
 
     const now = new Date();
     const accessChanged = policyIds !== undefined || data.role !== undefined;
+    const credentialChanged = passwordHash !== undefined || (email !== undefined && email !== target.email);
     const write = async (tx: Prisma.TransactionClient) => {
       await tx.user.update({
         where: { id },
@@ -156,6 +159,7 @@ export class UsersService {
           status: data.status ?? undefined,
           roleId: data.role === undefined ? undefined : data.role,
           accessChangedAt: accessChanged ? now : undefined,
+          ...(credentialChanged ? NEW_CREDENTIAL_VERSION : {}),
           policies: policyIds ? { deleteMany: {}, create: policyIds.map((policyId) => ({ policyId })) } : undefined,
         },
       });
