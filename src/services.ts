@@ -76,7 +76,17 @@ export async function createServices({ config, secret, db, mail, logger }: Depen
     const hashSubject = createSubjectHasher(secret);
     const knownIps = new KnownIps(limiterStore, config.rateLimits.lockout.knownIpTtlSeconds, hashSubject);
     const lockout = new LockoutService(limiterStore, knownIps, db, mail, background, config, logger);
-    const twoFactor = new TwoFactorService(db, sessions, mail, background, deriveKey(secret, 'totp-secret-aes-256-gcm'), config, logger);
+    const twoFactor = new TwoFactorService(
+      db,
+      sessions,
+      mail,
+      background,
+      deriveKey(secret, 'totp-secret-aes-256-gcm'),
+      deriveKey(secret, 'recovery-code-hmac-sha256'),
+      config,
+      logger,
+    );
+    await twoFactor.rehashPlainRecoveryCodes();
     return {
       db,
       background,

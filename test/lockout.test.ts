@@ -135,3 +135,36 @@ describe('the per-account rate limit', () => {
     expect((await send('127.0.0.61', TEST_PASSWORD, user.email)).errors).toBeUndefined();
   });
 });
+
+describe('concurrent wrong guesses', () => {
+  let strict: TestApp;
+  beforeAll(async () => {
+    // Production-strength argon2: password checks take long enough to overlap, as they do in production.
+    strict = await startTestApp({
+      LOGIN_LOCKOUT_THRESHOLD: '5',
+      LOGIN_LOCKOUT_BASE: '1m',
+      LOGIN_LOCKOUT_MAX: '15m',
+      ARGON2_MEMORY_KIB: '19456',
+      ARGON2_TIME_COST: '2',
+    });
+  });
+  afterAll(() => strict.close());
+
+  it('get at most the threshold of password checks: the rest are refused as locked', async () => {
+    const user = await registerUser(strict);
+    const guess = (password: string) =>
+      postFrom(`${strict.url}/graphql`, '127.0.0.66', { query: print(LoginDocument), variables: { email: user.email, password } });
+    const answers = await Promise.all(Array.from({ length: 12 }, (_, i) => guess(`not the password ${i}`)));
+    const codes = answers.map((a) => a.code).sort();
+    expect(codes).toEqual([...Array(5).fill('INVALID_CREDENTIALS'), ...Array(7).fill('RATE_LIMITED')]);
+    // Refused guesses say when the lock ends, which is no later than the lock itself.
+    for (const a of answers.filter((a) => a.code === 'RATE_LIMITED')) {
+      expect(a.errors?.[0]?.extensions?.retryAfter).toBeGreaterThan(0);
+      expect(a.errors?.[0]?.extensions?.retryAfter).toBeLessThanOrEqual(60);
+    }
+    // Locked: the right password is refused too, and the owner hears of one lockout.
+    expect((await guess(TEST_PASSWORD)).code).toBe('RATE_LIMITED');
+    await strict.smtp.waitForMail(user.email);
+    expect(strict.smtp.messages.filter((m) => JSON.stringify(m.to).includes(user.email))).toHaveLength(1);
+  });
+});

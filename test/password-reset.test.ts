@@ -1,14 +1,24 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LoginDocument, RefreshDocument, RequestPasswordResetDocument, ResetPasswordDocument } from './generated/graphql.ts';
-import { registerAndLogin, registerUser } from './helpers/factories.ts';
+import {
+  LoginDocument,
+  RefreshDocument,
+  RequestPasswordResetDocument,
+  ResetPasswordDocument,
+  UpdateUserDocument,
+} from './generated/graphql.ts';
+import { loginAsAdmin, registerAndLogin, registerUser } from './helpers/factories.ts';
 import { startTestApp, TEST_PASSWORD, type TestApp, uniqueEmail } from './helpers/test-app.ts';
 
 const RESET_PAGE = 'https://app.example.com/reset';
+/** An allow-list entry with a query of its own. */
+const FRENCH_PAGE = 'https://app.example.com/fr/reset?lang=fr';
 const NEW_PASSWORD = 'a brand new passphrase 42';
 
 let app: TestApp;
 beforeAll(async () => {
-  app = await startTestApp({ PASSWORD_RESET_URL_ALLOW_LIST: `${RESET_PAGE},https://admin.example.com:8443/account/reset` });
+  app = await startTestApp({
+    PASSWORD_RESET_URL_ALLOW_LIST: `${RESET_PAGE},https://admin.example.com:8443/account/reset,${FRENCH_PAGE}`,
+  });
 });
 afterAll(() => app.close());
 
@@ -68,6 +78,19 @@ describe('password reset', () => {
     );
   });
 
+  it('voids a link mailed to the old address once the email changes', async () => {
+    const user = await registerUser(app);
+    const { token } = await requestResetToken(user.email);
+    const admin = await loginAsAdmin(app);
+    const moved = uniqueEmail('moved');
+    const update = await app.client.request(UpdateUserDocument, { id: user.id, input: { email: moved } }, { token: admin });
+    expect(update.errors).toBeUndefined();
+
+    expect((await app.client.request(ResetPasswordDocument, { token, password: NEW_PASSWORD })).code).toBe('INVALID_TOKEN');
+    expect((await app.client.request(LoginDocument, { email: moved, password: TEST_PASSWORD })).errors).toBeUndefined();
+    expect((await app.client.request(LoginDocument, { email: moved, password: NEW_PASSWORD })).code).toBe('INVALID_CREDENTIALS');
+  });
+
   it('answers true for an unknown email and sends nothing', async () => {
     const email = uniqueEmail('ghost');
     const res = await app.client.request(RequestPasswordResetDocument, { email, resetUrl: RESET_PAGE });
@@ -87,6 +110,28 @@ describe('password reset', () => {
     const user = await registerUser(app);
     const { link } = await requestResetToken(user.email, 'https://admin.example.com:8443/account/reset');
     expect(link.host).toBe('admin.example.com:8443');
+  });
+
+  it("keeps an allow-list entry's own query in the link, and only that", async () => {
+    const user = await registerUser(app);
+    const { link } = await requestResetToken(user.email, FRENCH_PAGE);
+    expect(`${link.origin}${link.pathname}`).toBe('https://app.example.com/fr/reset');
+    expect([...link.searchParams.keys()]).toEqual(['lang', 'token']);
+    expect(link.searchParams.get('lang')).toBe('fr');
+  });
+
+  it.each([
+    'https://app.example.com/reset?next=https://evil.example/',
+    'https://app.example.com/reset?token=x',
+    'https://app.example.com/fr/reset?lang=fr&next=https://evil.example/',
+    'https://app.example.com/fr/reset?lang=de',
+    'https://app.example.com/fr/reset',
+  ])("refuses resetUrl %s, whose query is not its allow-list entry's, and mails nothing", async (resetUrl) => {
+    const user = await registerUser(app);
+    const res = await app.client.request(RequestPasswordResetDocument, { email: user.email, resetUrl });
+    expect(res.code).toBe('BAD_USER_INPUT');
+    expect(res.errors?.[0]?.extensions?.field).toBe('resetUrl');
+    await expect(app.smtp.waitForMail(user.email, 300)).rejects.toThrow(/no mail/);
   });
 
   it.each([

@@ -10,7 +10,7 @@ import { startTestApp, TEST_PASSWORD, type TestApp, uniqueEmail } from './helper
 // Two instances on one database sharing the CI machine's Redis under a prefix of this run's own:
 // limits and lockouts counted on one hold on the other.
 
-const prefixes = [uniqueRedisPrefix('limits'), uniqueRedisPrefix('other')];
+const prefixes = [uniqueRedisPrefix('limits'), uniqueRedisPrefix('other'), uniqueRedisPrefix('guesses')];
 let a: TestApp;
 let b: TestApp;
 beforeAll(async () => {
@@ -77,6 +77,32 @@ describe.concurrent('with REDIS_URL, across two instances', () => {
       expect((await login(other, ip, uniqueEmail('x'), 'wrong')).code).toBe('RATE_LIMITED');
     } finally {
       await other.close();
+    }
+  });
+});
+
+describe('with REDIS_URL, concurrent wrong guesses on two instances', () => {
+  it('get at most the threshold of password checks between them: the rest are refused as locked', async () => {
+    // Production-strength argon2, so the password checks overlap as they do in production.
+    const env = {
+      REDIS_URL: TEST_REDIS_URL,
+      REDIS_PREFIX: prefixes[2]!,
+      LOGIN_LOCKOUT_THRESHOLD: '5',
+      LOGIN_LOCKOUT_BASE: '1m',
+      ARGON2_MEMORY_KIB: '19456',
+      ARGON2_TIME_COST: '2',
+    };
+    const [c, d] = await Promise.all([startTestApp(env), startTestApp(env)]);
+    try {
+      const user = await registerUser(c);
+      const answers = await Promise.all(
+        Array.from({ length: 12 }, (_, i) => login(i % 2 === 0 ? c : d, '127.0.0.86', user.email, `not the password ${i}`)),
+      );
+      const codes = answers.map((r) => r.code).sort();
+      expect(codes).toEqual([...Array(5).fill('INVALID_CREDENTIALS'), ...Array(7).fill('RATE_LIMITED')]);
+      expect((await login(d, '127.0.0.86', user.email, TEST_PASSWORD)).code).toBe('RATE_LIMITED');
+    } finally {
+      await Promise.all([c.close(), d.close()]);
     }
   });
 });

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sha256 } from '../src/crypto/tokens.ts';
 import { generateTotp, TOTP_PERIOD_SECONDS } from '../src/crypto/totp.ts';
 import {
   DisableTwoFactorDocument,
@@ -143,6 +144,55 @@ describe('login with two-factor authentication', () => {
     expect(again.code).toBe('INVALID_OTP');
     const row = await app.db.recoveryCode.findMany({ where: { userId: user.id, usedAt: { not: null } } });
     expect(row).toHaveLength(1);
+  });
+});
+
+describe('recovery codes at rest', () => {
+  /** A recovery code's SHA-256 as it was stored before keyed hashing. */
+  const plainHash = (code: string) => sha256(code.replace(/-/g, ''));
+
+  it('are not stored as SHA-256 of the code, are bound to their user, and still sign in', async () => {
+    const [user, other] = await Promise.all([enrolledUser(), enrolledUser()]);
+    const rows = await app.db.recoveryCode.findMany({ where: { userId: user.id } });
+    const plain = user.recoveryCodes.map(plainHash);
+    expect(rows.filter((r) => plain.includes(r.codeHash))).toEqual([]);
+
+    // A hash copied onto another account does not make the code work there: no guess can be tested
+    // against every account at once.
+    await app.db.recoveryCode.deleteMany({ where: { userId: other.id } });
+    await app.db.recoveryCode.createMany({ data: rows.map((r) => ({ userId: other.id, codeHash: r.codeHash })) });
+    const copied = await app.client.request(LoginWithOtpDocument, {
+      email: other.email,
+      password: TEST_PASSWORD,
+      otp: user.recoveryCodes[0]!,
+    });
+    expect(copied.code).toBe('INVALID_OTP');
+
+    const ok = await app.client.request(LoginWithOtpDocument, { email: user.email, password: TEST_PASSWORD, otp: user.recoveryCodes[2]! });
+    expect(ok.errors).toBeUndefined();
+  });
+
+  it('stored the old way (plain SHA-256) keep working, and are rehashed at the next start', async () => {
+    const user = await enrolledUser();
+    const [kept, used] = [user.recoveryCodes[3]!, user.recoveryCodes[4]!];
+    await app.db.recoveryCode.deleteMany({ where: { userId: user.id } });
+    await app.db.recoveryCode.createMany({ data: [kept, used].map((code) => ({ userId: user.id, codeHash: plainHash(code) })) });
+
+    // A row an older instance wrote works on a running one.
+    const first = await app.client.request(LoginWithOtpDocument, { email: user.email, password: TEST_PASSWORD, otp: used });
+    expect(first.errors).toBeUndefined();
+
+    // A server starting on the database rehashes the rows still in the old form.
+    const restarted = await startTestApp();
+    try {
+      const stored = await restarted.db.recoveryCode.findMany({ where: { userId: user.id, usedAt: null } });
+      expect(stored).toHaveLength(1);
+      expect(stored[0]!.codeHash).not.toBe(plainHash(kept));
+      const res = await restarted.client.request(LoginWithOtpDocument, { email: user.email, password: TEST_PASSWORD, otp: kept });
+      expect(res.errors).toBeUndefined();
+    } finally {
+      await restarted.close();
+    }
   });
 });
 

@@ -1,5 +1,8 @@
+import argon2 from 'argon2';
 import { describe, expect, it } from 'vitest';
-import { hashPassword, verifyPassword } from './password.ts';
+import { checkPassword, hashPassword, verifyPassword } from './password.ts';
+
+const CHEAP = { memoryCost: 1024, timeCost: 1, parallelism: 1 };
 
 describe('password hashing', () => {
   it('uses argon2id with the parameters it is given (OWASP minimum by default in config)', async () => {
@@ -9,5 +12,21 @@ describe('password hashing', () => {
     expect(await verifyPassword(hash, 'pässwörd ✓')).toBe(true);
     expect(await verifyPassword(hash, 'passwörd ✓')).toBe(false);
     expect(await verifyPassword('not a hash', 'x')).toBe(false);
+  });
+
+  it('hashes and checks the NFKC form, so NFC and NFD of one password match', async () => {
+    const nfc = 'pâté ﬁne';
+    const nfd = nfc.normalize('NFD');
+    const hash = await hashPassword(nfd, CHEAP);
+    expect(await argon2.verify(hash, nfc.normalize('NFKC'))).toBe(true);
+    expect(await checkPassword(hash, nfc)).toEqual({ ok: true, rehash: false });
+    expect(await checkPassword(hash, nfd)).toEqual({ ok: true, rehash: false });
+  });
+
+  it('accepts a hash of the password as typed (written before normalisation) and asks for a rehash', async () => {
+    const nfd = 'pâté'.normalize('NFD');
+    const legacy = await argon2.hash(nfd, { type: argon2.argon2id, ...CHEAP });
+    expect(await checkPassword(legacy, nfd)).toEqual({ ok: true, rehash: true });
+    expect(await checkPassword(legacy, 'pate')).toEqual({ ok: false, rehash: false });
   });
 });

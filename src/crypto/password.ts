@@ -6,12 +6,42 @@ export interface Argon2Params {
   parallelism: number;
 }
 
-export function hashPassword(password: string, params: Argon2Params): Promise<string> {
-  return argon2.hash(password, { type: argon2.argon2id, ...params });
+/**
+ * The form a password is hashed and checked in: NFKC, so one password is one string however it
+ * was typed ("é" as one code point or as "e" and a combining accent; full-width letters).
+ */
+export function normalizePassword(password: string): string {
+  return password.normalize('NFKC');
 }
 
-/** False for a wrong password and for a malformed hash alike; never throws on bad input. */
+export function hashPassword(password: string, params: Argon2Params): Promise<string> {
+  return argon2.hash(normalizePassword(password), { type: argon2.argon2id, ...params });
+}
+
+export interface PasswordCheck {
+  ok: boolean;
+  /** The hash is of the password as typed, not its NFKC form (an earlier release): hash it again. */
+  rehash: boolean;
+}
+
+/**
+ * Checks the NFKC form; when that fails and the typed form differs, the typed form too, since
+ * hashes written before normalisation are of it. That costs a second verification only for input
+ * that is not NFKC already, whatever the account. False for a malformed hash; never throws.
+ */
+export async function checkPassword(hash: string, password: string): Promise<PasswordCheck> {
+  const normalized = normalizePassword(password);
+  if (await verifyRaw(hash, normalized)) return { ok: true, rehash: false };
+  if (normalized !== password && (await verifyRaw(hash, password))) return { ok: true, rehash: true };
+  return { ok: false, rehash: false };
+}
+
+/** checkPassword without the rehash hint: false for a wrong password and a malformed hash alike. */
 export async function verifyPassword(hash: string, password: string): Promise<boolean> {
+  return (await checkPassword(hash, password)).ok;
+}
+
+async function verifyRaw(hash: string, password: string): Promise<boolean> {
   try {
     return await argon2.verify(hash, password);
   } catch {

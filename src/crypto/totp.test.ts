@@ -1,5 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { createRecoveryCodes, createTotpSecret, generateTotp, hashRecoveryCode, TOTP_PERIOD_SECONDS, totpUri, verifyTotp } from './totp.ts';
+import {
+  createRecoveryCodes,
+  createTotpSecret,
+  generateTotp,
+  hashRecoveryCode,
+  KEYED_RECOVERY_CODE_PREFIX,
+  plainRecoveryCodeHash,
+  rehashPlainRecoveryCode,
+  TOTP_PERIOD_SECONDS,
+  totpUri,
+  verifyTotp,
+} from './totp.ts';
 
 describe('TOTP', () => {
   const secret = createTotpSecret();
@@ -39,6 +50,19 @@ describe('recovery codes', () => {
     expect(new Set(codes).size).toBe(10);
     for (const code of codes) expect(code).toMatch(/^[a-z2-9]{4}-[a-z2-9]{4}-[a-z2-9]{4}$/);
     const code = codes[0]!;
-    expect(hashRecoveryCode(code.toUpperCase().replace(/-/g, ' '))).toBe(hashRecoveryCode(code));
+    const key = new Uint8Array(32).fill(7);
+    expect(hashRecoveryCode(key, 'user-a', code.toUpperCase().replace(/-/g, ' '))).toBe(hashRecoveryCode(key, 'user-a', code));
+  });
+
+  it('hash under a key and per user: not the plain SHA-256, different for another user or key', () => {
+    const [code] = createRecoveryCodes(1) as [string];
+    const key = new Uint8Array(32).fill(7);
+    const stored = hashRecoveryCode(key, 'user-a', code);
+    expect(stored.startsWith(KEYED_RECOVERY_CODE_PREFIX)).toBe(true);
+    expect(stored).not.toContain(plainRecoveryCodeHash(code));
+    expect(hashRecoveryCode(key, 'user-b', code)).not.toBe(stored);
+    expect(hashRecoveryCode(new Uint8Array(32).fill(8), 'user-a', code)).not.toBe(stored);
+    // A plain hash of an earlier release rehashes to exactly what the code hashes to now.
+    expect(rehashPlainRecoveryCode(key, 'user-a', plainRecoveryCodeHash(code))).toBe(stored);
   });
 });

@@ -1,4 +1,4 @@
-import { randomInt } from 'node:crypto';
+import { createHmac, randomInt } from 'node:crypto';
 import { generate, generateSecret, generateURI, verify } from 'otplib';
 import { sha256 } from './tokens.ts';
 
@@ -51,7 +51,30 @@ export function createRecoveryCodes(count = 10): string[] {
   });
 }
 
-/** Hash of a recovery code as typed: case, spaces and dashes do not matter. */
-export function hashRecoveryCode(code: string): string {
-  return sha256(code.toLowerCase().replace(/[\s-]/g, ''));
+/** Marks a stored recovery-code hash in the keyed form (see hashRecoveryCode). */
+export const KEYED_RECOVERY_CODE_PREFIX = 'hmac:';
+
+/** The code as typed, reduced to its characters: case, spaces and dashes do not matter. */
+function canonicalCode(code: string): string {
+  return code.toLowerCase().replace(/[\s-]/g, '');
+}
+
+/**
+ * How a recovery code is stored: HMAC-SHA256, under a key derived from SECRET, of the user id and
+ * the code's SHA-256. A copy of the table without SECRET tests nothing, and even with it a guess
+ * is tested against one account at a time. Hashing the SHA-256 (not the code) lets the plain
+ * hashes of earlier releases be rehashed without knowing the codes.
+ */
+export function hashRecoveryCode(key: Uint8Array, userId: string, code: string): string {
+  return rehashPlainRecoveryCode(key, userId, plainRecoveryCodeHash(code));
+}
+
+/** How earlier releases stored a code: its plain SHA-256. */
+export function plainRecoveryCodeHash(code: string): string {
+  return sha256(canonicalCode(code));
+}
+
+/** The keyed form of a plain SHA-256 stored by an earlier release (equal to hashRecoveryCode of its code). */
+export function rehashPlainRecoveryCode(key: Uint8Array, userId: string, plainHash: string): string {
+  return `${KEYED_RECOVERY_CODE_PREFIX}${createHmac('sha256', key).update(`${userId}\u0000${plainHash}`).digest('hex')}`;
 }

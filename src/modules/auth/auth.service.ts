@@ -1,5 +1,5 @@
 import type { Config } from '../../config/config.ts';
-import { verifyPassword } from '../../crypto/password.ts';
+import { checkPassword, hashPassword } from '../../crypto/password.ts';
 import type { Database } from '../../db/client.ts';
 import { AppError } from '../../errors.ts';
 import type { AuthMode } from '../../generated/prisma/enums.ts';
@@ -21,19 +21,20 @@ export class AuthService {
   /**
    * Password login. Unknown email, wrong password and an inactive account give the same error,
    * and each costs one password verification (a dummy hash stands in for unknown emails).
-   * A locked account (too many failures) is refused before any of that, and every failure counts
-   * towards the next lockout, whether or not the account exists.
+   * Each attempt first reserves one of the account's password checks (see LockoutService): a
+   * locked account, or one whose checks are all taken by attempts still running, is refused
+   * before any of that. Every failure keeps its check spent, whether or not the account exists.
    */
   async login(emailInput: string, password: string, otp: string | null, mode: AuthMode, client: ClientInfo): Promise<IssuedCredentials> {
-    const subject = await this.lockout.subjectFor(emailInput, client.ip);
-    await this.lockout.assertNotLocked(subject);
+    const attempt = await this.lockout.reserveAttempt(emailInput, client.ip);
     try {
       const credentials = await this.verifyAndCreateSession(emailInput, password, otp, mode, client);
       await this.lockout.recordSuccess(emailInput, client.ip);
       return credentials;
     } catch (error) {
       if (error instanceof AppError && (error.code === 'INVALID_CREDENTIALS' || error.code === 'INVALID_OTP'))
-        await this.lockout.recordFailure(subject, emailInput);
+        await this.lockout.recordFailure(attempt, emailInput);
+      else await this.lockout.release(attempt);
       throw error;
     }
   }
@@ -53,14 +54,29 @@ export class AuthService {
     } catch {
       email = '';
     }
-    const user = email ? await this.db.user.findUnique({ where: { email }, select: { id: true, passwordHash: true, status: true } }) : null;
-    const passwordOk = await verifyPassword(user?.passwordHash ?? this.dummyHash, password);
-    if (!user || !passwordOk || user.status !== 'ACTIVE') throw new AppError('INVALID_CREDENTIALS');
+    // The credential version is read before the password is checked: the session is written only
+    // if no change of credentials committed in between (SessionService.createSession).
+    const user = email
+      ? await this.db.user.findUnique({ where: { email }, select: { id: true, passwordHash: true, status: true, credentialVersion: true } })
+      : null;
+    const check = await checkPassword(user?.passwordHash ?? this.dummyHash, password);
+    if (!user || !check.ok || user.status !== 'ACTIVE') throw new AppError('INVALID_CREDENTIALS');
     // Asked only once the password is right, so it tells nothing to someone without it.
     if (await this.twoFactor.isEnabled(user.id)) {
       if (!otp) throw new AppError('OTP_REQUIRED');
       if (!(await this.twoFactor.verifyCode(user.id, otp))) throw new AppError('INVALID_OTP');
     }
-    return this.sessions.createSession(user.id, mode, client);
+    if (check.rehash) await this.rehash(user.id, user.passwordHash, password);
+    return this.sessions.createSession(user.id, mode, client, user.credentialVersion);
+  }
+
+  /**
+   * Replaces a hash of the password as typed (written before passwords were normalised) with one
+   * of its NFKC form. The same password, so not a new credential version; only if the hash is
+   * still the one checked, so a change made meanwhile is never overwritten.
+   */
+  private async rehash(userId: string, checkedHash: string, password: string): Promise<void> {
+    const passwordHash = await hashPassword(password, this.config.passwords.argon2);
+    await this.db.user.updateMany({ where: { id: userId, passwordHash: checkedHash }, data: { passwordHash } });
   }
 }

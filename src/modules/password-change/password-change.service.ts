@@ -3,7 +3,8 @@ import { hashPassword, verifyPassword } from '../../crypto/password.ts';
 import type { Database } from '../../db/client.ts';
 import { AppError } from '../../errors.ts';
 import type { SessionService } from '../sessions/session.service.ts';
-import { checkPasswordLength } from '../users/users.validation.ts';
+import { NEW_CREDENTIAL_VERSION } from '../users/credential-version.ts';
+import { checkNewPassword } from '../users/users.validation.ts';
 
 export class PasswordChangeService {
   constructor(
@@ -20,16 +21,22 @@ export class PasswordChangeService {
   async changePassword(userId: string, currentSessionId: string, currentPassword: string, newPassword: string): Promise<void> {
     const { maxLength } = this.config.passwords;
     if (currentPassword.length === 0 || currentPassword.length > maxLength * 4) throw new AppError('INVALID_CURRENT_PASSWORD');
-    checkPasswordLength(newPassword, this.config.passwords, 'newPassword');
-    const user = await this.db.user.findUnique({ where: { id: userId }, select: { passwordHash: true, status: true } });
+    checkNewPassword(newPassword, this.config.passwords, 'newPassword');
+    const user = await this.db.user.findUnique({
+      where: { id: userId },
+      select: { passwordHash: true, status: true, credentialVersion: true },
+    });
     if (user?.status !== 'ACTIVE') throw new AppError('FORBIDDEN');
     if (!(await verifyPassword(user.passwordHash, currentPassword))) throw new AppError('INVALID_CURRENT_PASSWORD');
 
     const passwordHash = await hashPassword(newPassword, this.config.passwords.argon2);
     const now = new Date();
     const [changed] = await this.db.$transaction([
-      // Only if the hash is still the one verified: of two concurrent changes, one wins.
-      this.db.user.updateMany({ where: { id: userId, passwordHash: user.passwordHash }, data: { passwordHash, passwordChangedAt: now } }),
+      // Only if the credential is still the one verified: of two concurrent changes, one wins.
+      this.db.user.updateMany({
+        where: { id: userId, credentialVersion: user.credentialVersion },
+        data: { passwordHash, passwordChangedAt: now, ...NEW_CREDENTIAL_VERSION },
+      }),
       this.db.passwordResetToken.updateMany({ where: { userId, usedAt: null }, data: { usedAt: now } }),
     ]);
     if (changed.count !== 1) throw new AppError('INVALID_CURRENT_PASSWORD');

@@ -6,7 +6,9 @@ builder.mutationFields((t) => ({
     description: 'Mails a reset link when the email has an active account. Always true, so it reveals nothing.',
     args: {
       email: t.arg.string({ required: true }),
-      resetUrl: t.arg.string({ description: 'Page the link opens; must match PASSWORD_RESET_URL_ALLOW_LIST exactly.' }),
+      resetUrl: t.arg.string({
+        description: 'Page the link opens; must equal an entry of PASSWORD_RESET_URL_ALLOW_LIST exactly, query string included.',
+      }),
     },
     resolve: async (_root, { email, resetUrl }, ctx) => {
       await enforceRateLimit(ctx, 'requestPasswordReset', email);

@@ -9,7 +9,8 @@ import { passwordResetMail } from '../../mail/mail.templates.ts';
 import type { MailTransport } from '../../mail/mail.transport.ts';
 import type { LockoutService } from '../rate-limits/lockout.service.ts';
 import type { SessionService } from '../sessions/session.service.ts';
-import { checkPasswordLength, normalizeEmail } from '../users/users.validation.ts';
+import { NEW_CREDENTIAL_VERSION } from '../users/credential-version.ts';
+import { checkNewPassword, normalizeEmail } from '../users/users.validation.ts';
 import { buildResetLink, checkResetUrl } from './reset-url.ts';
 
 export class PasswordResetService {
@@ -35,7 +36,8 @@ export class PasswordResetService {
   }
 
   private async sendResetMail(email: string, resetUrl: string | null | undefined): Promise<void> {
-    const user = await this.db.user.findUnique({ where: { email }, select: { id: true, status: true } });
+    // The version is read with the address the link goes to: a later change of either voids the link.
+    const user = await this.db.user.findUnique({ where: { email }, select: { id: true, status: true, credentialVersion: true } });
     if (user?.status !== 'ACTIVE') {
       this.logger.info('password reset requested for an address without an active account');
       return;
@@ -43,7 +45,13 @@ export class PasswordResetService {
     const ttl = this.config.tokens.resetTtlSeconds;
     const opaque = createOpaqueToken();
     await this.db.passwordResetToken.create({
-      data: { id: opaque.id, userId: user.id, secretHash: opaque.secretHash, expiresAt: new Date(Date.now() + ttl * 1000) },
+      data: {
+        id: opaque.id,
+        userId: user.id,
+        secretHash: opaque.secretHash,
+        credentialVersion: user.credentialVersion,
+        expiresAt: new Date(Date.now() + ttl * 1000),
+      },
     });
     const { allowList, defaultUrl } = this.config.passwordReset;
     const link = buildResetLink(resetUrl, allowList, defaultUrl, opaque.token);
@@ -52,19 +60,27 @@ export class PasswordResetService {
   }
 
   /**
-   * Sets a new password with a reset token. The token works once; setting the password voids
+   * Sets a new password with a reset token. The token works once, and only while the account's
+   * credentials (email, password, 2FA) are those it was mailed under; setting the password voids
    * every other reset token of the user and ends all of their sessions.
    */
   async resetPassword(token: string, password: string): Promise<void> {
-    checkPasswordLength(password, this.config.passwords);
+    checkNewPassword(password, this.config.passwords);
     const parsed = parseOpaqueToken(token);
     const row =
       parsed &&
       (await this.db.passwordResetToken.findUnique({
         where: { id: parsed.id },
-        include: { user: { select: { status: true, email: true } } },
+        include: { user: { select: { status: true, email: true, credentialVersion: true } } },
       }));
-    if (!parsed || !row || !secretMatches(parsed.secret, row.secretHash) || row.usedAt || row.user.status !== 'ACTIVE') {
+    if (
+      !parsed ||
+      !row ||
+      !secretMatches(parsed.secret, row.secretHash) ||
+      row.usedAt ||
+      row.user.status !== 'ACTIVE' ||
+      row.credentialVersion !== row.user.credentialVersion
+    ) {
       throw new AppError('INVALID_TOKEN');
     }
     if (row.expiresAt.getTime() <= Date.now()) throw new AppError('TOKEN_EXPIRED');
@@ -73,10 +89,15 @@ export class PasswordResetService {
     const now = new Date();
     const claimed = await this.db.passwordResetToken.updateMany({ where: { id: row.id, usedAt: null }, data: { usedAt: now } });
     if (claimed.count !== 1) throw new AppError('INVALID_TOKEN');
-    await this.db.$transaction([
-      this.db.user.update({ where: { id: row.userId }, data: { passwordHash, passwordChangedAt: now } }),
+    const [changed] = await this.db.$transaction([
+      // Only under the version the link was mailed with: a change committed meanwhile voids it.
+      this.db.user.updateMany({
+        where: { id: row.userId, credentialVersion: row.credentialVersion },
+        data: { passwordHash, passwordChangedAt: now, ...NEW_CREDENTIAL_VERSION },
+      }),
       this.db.passwordResetToken.updateMany({ where: { userId: row.userId, usedAt: null }, data: { usedAt: now } }),
     ]);
+    if (changed.count !== 1) throw new AppError('INVALID_TOKEN');
     await this.sessions.revokeUserSessions(row.userId, 'password-reset');
     await this.lockout.clearAccount(row.user.email);
   }

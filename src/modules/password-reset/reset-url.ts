@@ -8,7 +8,10 @@ function originAndPath(url: URL): string {
 
 /**
  * Builds the link a reset mail carries. `requested` must equal an allow-list entry in scheme,
- * host, port and path, compared as parsed URLs: no prefix matching, no credentials, no fragment.
+ * host, port, path and query, compared as parsed URLs: no prefix matching, no credentials, no
+ * fragment, and no query but the entry's own, so a caller cannot smuggle parameters (say
+ * `next=https://evil.example`) into a link that Gatehouse mails. The link is the entry's URL with
+ * the token added (replacing any `token` the entry has).
  */
 export function buildResetLink(
   requested: string | null | undefined,
@@ -17,10 +20,11 @@ export function buildResetLink(
   token: string,
 ): string {
   const url = parseResetUrl(requested ?? fallback);
-  const allowed = allowList.some((entry) => originAndPath(new URL(entry)) === originAndPath(url));
-  if (!allowed) throw badInput('resetUrl', 'is not in PASSWORD_RESET_URL_ALLOW_LIST');
-  url.searchParams.set('token', token);
-  return url.href;
+  const entry = allowList.map((e) => new URL(e)).find((e) => originAndPath(e) === originAndPath(url) && e.search === url.search);
+  if (!entry) throw badInput('resetUrl', 'is not in PASSWORD_RESET_URL_ALLOW_LIST');
+  const link = new URL(entry.href);
+  link.searchParams.set('token', token);
+  return link.href;
 }
 
 /** Throws BAD_USER_INPUT unless the URL is acceptable; used before any account lookup. */

@@ -13,20 +13,31 @@ import { accountSubject } from './subject-key.ts';
 /** How long a run of lockouts is remembered, so the next one is longer (reset by a good login). */
 const LEVEL_MEMORY_SECONDS = 24 * 3600;
 
+/** A password check reserved for one login attempt (see LockoutService.reserveAttempt). */
+export interface LoginAttempt {
+  subject: string;
+  /** Its place among the subject's checks in this window: 1 for the first. */
+  slot: number;
+}
+
 /**
- * Failed-login throttling per account: after LOGIN_LOCKOUT_THRESHOLD failures the account is
- * locked for LOGIN_LOCKOUT_BASE, each further lockout doubling it up to LOGIN_LOCKOUT_MAX. Keyed
- * by the normalised email, so unknown and existing accounts behave alike; only the notification
- * mail depends on the account existing, and it is sent in the background.
+ * Failed-login throttling per account: LOGIN_LOCKOUT_THRESHOLD password checks per window, and
+ * the failure that spends the last one locks the account for LOGIN_LOCKOUT_BASE, each further
+ * lockout doubling it up to LOGIN_LOCKOUT_MAX. Keyed by the normalised email, so unknown and
+ * existing accounts behave alike; only the notification mail depends on the account existing, and
+ * it is sent in the background.
+ *
+ * An attempt takes its check from the counter (atomically, in memory or Redis) before the
+ * password is verified, and a failure keeps it spent: concurrent guesses get no more checks than
+ * sequential ones. The lock is the same counter held full for the lockout's duration.
  *
  * Bounded on purpose: the cap limits how long one lockout lasts, a successful login clears
  * everything, and an IP that has signed in to the account before counts on its own (KnownIps),
  * so an attacker's lockout does not reach the owner's usual places.
  */
 export class LockoutService {
-  private readonly failures: RateLimiterAbstract;
+  private readonly checks: RateLimiterAbstract;
   private readonly levels: RateLimiterAbstract;
-  private readonly locks: RateLimiterAbstract;
   private readonly settings: Config['rateLimits']['lockout'];
 
   constructor(
@@ -39,41 +50,46 @@ export class LockoutService {
     private readonly logger: Logger,
   ) {
     this.settings = config.rateLimits.lockout;
-    this.failures = store.limiter('lockout:failures', this.settings.threshold, this.settings.windowSeconds);
+    this.checks = store.limiter('lockout:failures', this.settings.threshold, this.settings.windowSeconds);
     this.levels = store.limiter('lockout:level', Number.MAX_SAFE_INTEGER, LEVEL_MEMORY_SECONDS);
-    this.locks = store.limiter('lockout:lock', 1, this.settings.maxSeconds);
-  }
-
-  /** The subject this attempt counts against: the account, or the account from a known IP. */
-  subjectFor(email: string, ip: string | null): Promise<string> {
-    return this.knownIps.subject('lockout', accountSubject(email), ip);
-  }
-
-  /** Throws RATE_LIMITED while the subject is locked; called before any password work. */
-  async assertNotLocked(subject: string): Promise<void> {
-    const lock = await this.locks.get(subject);
-    if (lock && lock.consumedPoints > 1) throw rateLimited(lock.msBeforeNext);
   }
 
   /**
-   * Counts a failed login. The failure that reaches the threshold (counted atomically, so exactly
-   * one, on whichever instance) locks the subject and starts the notification mail.
+   * Takes one password check for an attempt on `email` from `ip` (counted against the account, or
+   * the account from a known IP). Throws RATE_LIMITED, before any password work, when the account
+   * is locked or its checks are spent, including by attempts still running.
    */
-  async recordFailure(subject: string, email: string): Promise<void> {
-    let count: number;
+  async reserveAttempt(email: string, ip: string | null): Promise<LoginAttempt> {
+    const subject = await this.knownIps.subject('lockout', accountSubject(email), ip);
     try {
-      count = (await this.failures.consume(subject)).consumedPoints;
+      return { subject, slot: (await this.checks.consume(subject)).consumedPoints };
     } catch (rejection) {
       if (!(rejection instanceof RateLimiterRes)) throw rejection;
-      count = rejection.consumedPoints;
+      // Locked: until the lock ends. Spent by attempts still running: at most until the lockout
+      // they are about to start would end.
+      const level = (await this.levels.get(subject))?.consumedPoints ?? 0;
+      throw rateLimited(Math.min(rejection.msBeforeNext, this.lockSeconds(level + 1) * 1000));
     }
-    if (count !== this.settings.threshold) return;
-    await this.failures.delete(subject);
-    const level = ((await this.levels.get(subject))?.consumedPoints ?? 0) + 1;
-    await this.levels.set(subject, level, LEVEL_MEMORY_SECONDS);
-    const seconds = Math.min(this.settings.baseSeconds * 2 ** Math.min(level - 1, 30), this.settings.maxSeconds);
-    await this.locks.block(subject, seconds);
+  }
+
+  /**
+   * A failed attempt keeps its check spent. The one that held the last check (exactly one, on
+   * whichever instance) locks the subject and starts the notification mail.
+   */
+  async recordFailure(attempt: LoginAttempt, email: string): Promise<void> {
+    if (attempt.slot !== this.settings.threshold) return;
+    const level = ((await this.levels.get(attempt.subject))?.consumedPoints ?? 0) + 1;
+    await this.levels.set(attempt.subject, level, LEVEL_MEMORY_SECONDS);
+    const seconds = this.lockSeconds(level);
+    // Held full with room to spare: attempts still running that give their check back (release)
+    // cannot bring it under the threshold before the lock ends.
+    await this.checks.set(attempt.subject, 2 * this.settings.threshold, seconds);
     this.background.run('login-lockout-mail', () => this.notify(email, seconds));
+  }
+
+  /** An attempt that ended in neither success nor a wrong guess (say OTP_REQUIRED) gives its check back. */
+  async release(attempt: LoginAttempt): Promise<void> {
+    await this.checks.reward(attempt.subject, 1);
   }
 
   /** A good password ends every lockout of the account and remembers the IP as the owner's. */
@@ -89,7 +105,11 @@ export class LockoutService {
   }
 
   private async clear(subjects: string[]): Promise<void> {
-    await Promise.all(subjects.flatMap((s) => [this.failures.delete(s), this.levels.delete(s), this.locks.delete(s)]));
+    await Promise.all(subjects.flatMap((s) => [this.checks.delete(s), this.levels.delete(s)]));
+  }
+
+  private lockSeconds(level: number): number {
+    return Math.min(this.settings.baseSeconds * 2 ** Math.min(level - 1, 30), this.settings.maxSeconds);
   }
 
   private async notify(email: string, seconds: number): Promise<void> {

@@ -66,32 +66,40 @@ export class SessionService {
     private readonly family: TokenFamily,
   ) {}
 
-  async createSession(userId: string, mode: AuthMode, client: ClientInfo): Promise<IssuedCredentials> {
+  /**
+   * Writes the session of a login whose password (and code) checked out against the user's
+   * credentials at `credentialVersion`. In one transaction that holds a share lock on the user
+   * row, the version and status are read again and the session is written only if both still
+   * hold: a password change, reset, 2FA change or suspension either committed before (then the
+   * login fails) or waits for this transaction and then finds the session to end.
+   */
+  async createSession(userId: string, mode: AuthMode, client: ClientInfo, credentialVersion: number): Promise<IssuedCredentials> {
     const ttl = Math.min(this.tokenTtl(mode), this.config.tokens.sessionMaxAgeSeconds);
     const opaque = createOpaqueToken();
     const expiresAt = new Date(Date.now() + ttl * 1000);
-    const session = await this.db.session.create({
-      data: {
-        userId,
-        mode,
-        userAgent: client.userAgent?.slice(0, USER_AGENT_MAX) ?? null,
-        ip: client.ip,
-        expiresAt,
-        tokens: {
-          create: [{ id: opaque.id, kind: kindOf(mode), secretHash: opaque.secretHash, expiresAt }],
+    const session = await this.db.$transaction(async (tx) => {
+      const [current] = await tx.$queryRaw<{ credentialVersion: number; status: string }[]>`
+        SELECT "credentialVersion", status::text AS status FROM "User" WHERE id = ${userId}::uuid FOR SHARE`;
+      if (current?.status !== 'ACTIVE' || current.credentialVersion !== credentialVersion) return null;
+      return tx.session.create({
+        data: {
+          userId,
+          mode,
+          userAgent: client.userAgent?.slice(0, USER_AGENT_MAX) ?? null,
+          ip: client.ip,
+          expiresAt,
+          tokens: {
+            create: [{ id: opaque.id, kind: kindOf(mode), secretHash: opaque.secretHash, expiresAt }],
+          },
         },
-      },
-      select: { id: true },
+        select: { id: true },
+      });
     });
-    // A suspension committed while the password was being checked revokes the user's sessions
-    // right after; reading the status only now closes that gap: whichever commits first, the
-    // other sees it (its revocation finds this session, or this read finds the new status).
-    const user = await this.db.user.findUnique({ where: { id: userId }, select: { status: true, ...USER_GRANTS } });
-    if (user?.status !== 'ACTIVE') {
-      await this.revokeSession(session.id, 'user-inactive');
-      throw new AppError('INVALID_CREDENTIALS');
-    }
-    return this.credentials(userId, session.id, mode, opaque.token, ttl, user, client.ip);
+    if (!session) throw new AppError('INVALID_CREDENTIALS');
+    // Deleted since: its deletion ended the session just written.
+    const grants = await this.db.user.findUnique({ where: { id: userId }, select: USER_GRANTS });
+    if (!grants) throw new AppError('INVALID_CREDENTIALS');
+    return this.credentials(userId, session.id, mode, opaque.token, ttl, grants, client.ip);
   }
 
   /**

@@ -3,7 +3,16 @@ import type { BackgroundTasks } from '../../background.ts';
 import type { Config } from '../../config/config.ts';
 import { decryptString, encrypt } from '../../crypto/aead.ts';
 import { verifyPassword } from '../../crypto/password.ts';
-import { createRecoveryCodes, createTotpSecret, hashRecoveryCode, totpUri, verifyTotp } from '../../crypto/totp.ts';
+import {
+  createRecoveryCodes,
+  createTotpSecret,
+  hashRecoveryCode,
+  KEYED_RECOVERY_CODE_PREFIX,
+  plainRecoveryCodeHash,
+  rehashPlainRecoveryCode,
+  totpUri,
+  verifyTotp,
+} from '../../crypto/totp.ts';
 import type { Database } from '../../db/client.ts';
 import { isRecordNotFound } from '../../db/errors.ts';
 import { AppError } from '../../errors.ts';
@@ -11,6 +20,7 @@ import type { Logger } from '../../log/logger.ts';
 import { twoFactorChangedMail } from '../../mail/mail.templates.ts';
 import type { MailTransport } from '../../mail/mail.transport.ts';
 import type { SessionService } from '../sessions/session.service.ts';
+import { NEW_CREDENTIAL_VERSION } from '../users/credential-version.ts';
 
 export interface TwoFactorSetup {
   secret: string;
@@ -24,7 +34,8 @@ const RECOVERY_CODE_COUNT = 10;
 
 /**
  * TOTP two-factor authentication. Secrets are sealed with AES-256-GCM and bound to their user;
- * recovery codes are stored as hashes and work once; a TOTP code's time step must be newer than
+ * recovery codes are stored as keyed hashes and work once; turning 2FA on or off is a new
+ * credential version (see credential-version.ts); a TOTP code's time step must be newer than
  * the last one accepted, claimed with a conditional update so a code cannot be used twice even
  * by two requests at once.
  */
@@ -35,6 +46,8 @@ export class TwoFactorService {
     private readonly mail: MailTransport,
     private readonly background: BackgroundTasks,
     private readonly key: Uint8Array,
+    /** Keys the recovery-code hashes (see hashRecoveryCode). */
+    private readonly recoveryKey: Uint8Array,
     private readonly config: Config,
     private readonly logger: Logger,
   ) {}
@@ -102,13 +115,18 @@ export class TwoFactorService {
         },
       }),
       this.db.recoveryCode.deleteMany({ where: { userId } }),
-      this.db.recoveryCode.createMany({ data: codes.map((code) => ({ userId, codeHash: hashRecoveryCode(code) })) }),
+      this.db.recoveryCode.createMany({ data: this.recoveryCodeRows(userId, codes) }),
+      this.db.user.update({ where: { id: userId }, data: NEW_CREDENTIAL_VERSION }),
     ]);
   }
 
   async disable(userId: string, currentSessionId: string, otp: string): Promise<void> {
     if (!(await this.verifyCode(userId, otp))) throw new AppError('INVALID_OTP');
-    await this.db.$transaction([this.db.recoveryCode.deleteMany({ where: { userId } }), this.db.twoFactor.delete({ where: { userId } })]);
+    await this.db.$transaction([
+      this.db.recoveryCode.deleteMany({ where: { userId } }),
+      this.db.twoFactor.delete({ where: { userId } }),
+      this.db.user.update({ where: { id: userId }, data: NEW_CREDENTIAL_VERSION }),
+    ]);
     await this.afterChange(userId, currentSessionId, false);
   }
 
@@ -117,9 +135,38 @@ export class TwoFactorService {
     const codes = createRecoveryCodes(RECOVERY_CODE_COUNT);
     await this.db.$transaction([
       this.db.recoveryCode.deleteMany({ where: { userId } }),
-      this.db.recoveryCode.createMany({ data: codes.map((code) => ({ userId, codeHash: hashRecoveryCode(code) })) }),
+      this.db.recoveryCode.createMany({ data: this.recoveryCodeRows(userId, codes) }),
     ]);
     return codes;
+  }
+
+  /**
+   * Rehashes the recovery codes that earlier releases stored as a plain SHA-256 into the keyed
+   * form (see hashRecoveryCode), at start. Each row is rewritten only if still as read, so several
+   * instances starting at once do it once.
+   */
+  async rehashPlainRecoveryCodes(): Promise<void> {
+    let rehashed = 0;
+    for (;;) {
+      const rows = await this.db.recoveryCode.findMany({
+        where: { NOT: { codeHash: { startsWith: KEYED_RECOVERY_CODE_PREFIX } } },
+        select: { id: true, userId: true, codeHash: true },
+        take: 500,
+      });
+      if (rows.length === 0) break;
+      for (const row of rows) {
+        const { count } = await this.db.recoveryCode.updateMany({
+          where: { id: row.id, codeHash: row.codeHash },
+          data: { codeHash: rehashPlainRecoveryCode(this.recoveryKey, row.userId, row.codeHash) },
+        });
+        rehashed += count;
+      }
+    }
+    if (rehashed > 0) this.logger.info({ rehashed }, 'recovery codes stored as plain SHA-256 rehashed under SECRET');
+  }
+
+  private recoveryCodeRows(userId: string, codes: string[]) {
+    return codes.map((code) => ({ userId, codeHash: hashRecoveryCode(this.recoveryKey, userId, code) }));
   }
 
   /**
@@ -141,8 +188,11 @@ export class TwoFactorService {
       return claimed.count === 1;
     }
     if (code.length > 64) return false;
+    // A row in the plain form of earlier releases counts too: one written by an older instance
+    // still running beside this one (the rest were rehashed when this one started).
+    const hashes = [hashRecoveryCode(this.recoveryKey, userId, code), plainRecoveryCodeHash(code)];
     const used = await this.db.recoveryCode.updateMany({
-      where: { userId, codeHash: hashRecoveryCode(code), usedAt: null },
+      where: { userId, codeHash: { in: hashes }, usedAt: null },
       data: { usedAt: new Date() },
     });
     return used.count === 1;

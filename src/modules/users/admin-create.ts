@@ -4,7 +4,7 @@ import type { Database } from '../../db/client.ts';
 import { isUniqueViolation } from '../../db/errors.ts';
 import { AppError } from '../../errors.ts';
 import { DEFAULT_POLICIES } from '../access/access.bootstrap.ts';
-import { checkPasswordLength, normalizeEmail } from './users.validation.ts';
+import { checkNewPassword, normalizeEmail } from './users.validation.ts';
 
 /** The client or a transaction on it: all this needs is the two tables. */
 type Tables = Pick<Database, 'policy' | 'user'>;
@@ -29,7 +29,7 @@ export interface CreatedAdministrator {
  */
 export async function createAdministrator(db: Tables, config: Config, input: CreateAdministratorInput): Promise<CreatedAdministrator> {
   const email = normalizeEmail(input.email);
-  checkPasswordLength(input.password, config.passwords);
+  checkNewPassword(input.password, config.passwords);
   const policy = await findAdminPolicy(db);
   if (!policy) {
     // No administrator can fix this through the API either (granting adminAccess needs it): say how, in SQL.

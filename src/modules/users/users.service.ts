@@ -15,8 +15,9 @@ import { withAdminGuard } from '../access/admin-guard.ts';
 import { readAs } from '../access/read-identity.ts';
 import { RoleGraph } from '../access/role-graph.ts';
 import type { SessionService } from '../sessions/session.service.ts';
+import { NEW_CREDENTIAL_VERSION } from './credential-version.ts';
 import { decodeUserCursor, encodeUserCursor } from './user-cursor.ts';
-import { checkName, checkPasswordLength, normalizeEmail } from './users.validation.ts';
+import { checkName, checkNewPassword, normalizeEmail } from './users.validation.ts';
 
 export interface CreateUserInput {
   email: string;
@@ -125,9 +126,10 @@ export class UsersService {
    * (NOT_FOUND otherwise), every field set must be allowed on it (FORBIDDEN naming the first that
    * is not), presets win. Only an admin may change an admin, or hand out admin access. A status
    * other than ACTIVE ends the user's sessions at once; a new password ends all their other
-   * sessions and voids reset links; new policies or role count from the user's next request. The
-   * last active administrator cannot be demoted or suspended (LAST_ADMIN). Nothing is written
-   * when any check fails.
+   * sessions and voids reset links; a new email voids reset links too (they went to the old
+   * address); either is a new credential version, so logins still checking the old credential
+   * fail. New policies or role count from the user's next request. The last active administrator
+   * cannot be demoted or suspended (LAST_ADMIN). Nothing is written when any check fails.
    */
   async updateUser(actor: AccessActor, id: string, input: UpdateUserInput, query: UserQuery = {}) {
     const target = await this.loadTarget(actor, id, 'update');
@@ -136,7 +138,7 @@ export class UsersService {
       if (data[field] === null) throw badInput(field, 'cannot be null');
     }
     const email = data.email != null ? normalizeEmail(data.email) : undefined;
-    if (data.password != null) checkPasswordLength(data.password, this.config.passwords);
+    if (data.password != null) checkNewPassword(data.password, this.config.passwords);
     const firstName = checkName(data.firstName, 'firstName');
     const lastName = checkName(data.lastName, 'lastName');
     const policyIds = data.policies ? [...new Set(data.policies)] : undefined;
@@ -145,6 +147,7 @@ export class UsersService {
 
     const now = new Date();
     const accessChanged = policyIds !== undefined || data.role !== undefined;
+    const credentialChanged = passwordHash !== undefined || (email !== undefined && email !== target.email);
     const write = async (tx: Prisma.TransactionClient) => {
       await tx.user.update({
         where: { id },
@@ -157,6 +160,7 @@ export class UsersService {
           status: data.status ?? undefined,
           roleId: data.role === undefined ? undefined : data.role,
           accessChangedAt: accessChanged ? now : undefined,
+          ...(credentialChanged ? NEW_CREDENTIAL_VERSION : {}),
           policies: policyIds ? { deleteMany: {}, create: policyIds.map((policyId) => ({ policyId })) } : undefined,
         },
       });
@@ -228,7 +232,7 @@ export class UsersService {
     const data = applyWriteRule(viewerAccess.rule('users', 'create'), input, CREATE_FIELDS);
 
     const email = normalizeEmail(data.email);
-    checkPasswordLength(data.password, this.config.passwords);
+    checkNewPassword(data.password, this.config.passwords);
     const firstName = checkName(data.firstName, 'firstName');
     const lastName = checkName(data.lastName, 'lastName');
     const policyIds = [...new Set(data.policies ?? [])];
@@ -266,7 +270,7 @@ export class UsersService {
     if (adminExists > 0) return null;
     const generatedPassword = admin.password ? null : generatePassword(this.config.passwords.minLength);
     const password = admin.password ?? (generatedPassword as string);
-    checkPasswordLength(password, this.config.passwords, 'ADMIN_PASSWORD');
+    checkNewPassword(password, this.config.passwords, 'ADMIN_PASSWORD');
     const email = normalizeEmail(admin.email);
     const passwordHash = await hashPassword(password, this.config.passwords.argon2);
     try {
