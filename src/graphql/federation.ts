@@ -1,4 +1,4 @@
-import { defaultFieldResolver, type GraphQLSchema, isObjectType } from 'graphql';
+import { defaultFieldResolver, type GraphQLSchema, getNamedType, isUnionType } from 'graphql';
 import { AppError, badInput } from '../errors.ts';
 import type { Context } from '../http/context.ts';
 
@@ -18,16 +18,8 @@ type Representation = { __typename: string; id: string };
 export function guardEntities(schema: GraphQLSchema): GraphQLSchema {
   const field = schema.getQueryType()?.getFields()._entities;
   if (!field) throw new Error('the subgraph schema has no _entities field');
-  const entityType = field.type.toString().replace(/[[\]!]/g, '');
-  const union = schema.getType(entityType);
-  const entities = new Set(
-    union && 'getTypes' in union
-      ? union
-          .getTypes()
-          .filter(isObjectType)
-          .map((t) => t.name)
-      : [],
-  );
+  const union = getNamedType(field.type);
+  const entities = new Set(isUnionType(union) ? union.getTypes().map((type) => type.name) : []);
   const resolve = field.resolve ?? defaultFieldResolver;
   field.resolve = (source, args: { representations: unknown[] }, ctx: Context, info) => {
     const limit = ctx.config.graphqlLimits.maxEntities;
@@ -43,6 +35,7 @@ export function guardEntities(schema: GraphQLSchema): GraphQLSchema {
 function isRepresentation(value: unknown, entities: ReadonlySet<string>): value is Representation {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
   const { __typename, id } = value as Partial<Record<string, unknown>>;
+  // Ids are UUIDs: a long string is no id, and need not travel further.
   return typeof __typename === 'string' && entities.has(__typename) && typeof id === 'string' && id.length <= 100;
 }
 
