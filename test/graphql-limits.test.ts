@@ -116,6 +116,7 @@ describe('query limits', () => {
     ['QUERY_TOO_COSTLY', '{ viewer { id email firstName lastName status createdAt } }'],
     ['INTROSPECTION_DISABLED', '{ __schema { queryType { name } } }'],
     ['INTROSPECTION_DISABLED', '{ __type(name: "User") { name } }'],
+    ['INTROSPECTION_DISABLED', '{ _service { sdl } }'],
   ])('refuses with %s before anything runs', async (code, query) => {
     const res = await tight.client.raw({ query });
     expect(res.errors?.map((e) => e.extensions?.code)).toContain(code);

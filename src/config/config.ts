@@ -147,6 +147,7 @@ const envSchema = z.object({
   GRAPHQL_MAX_TOKENS: limitOrOff(1000, 100_000),
   GRAPHQL_MAX_DIRECTIVES: limitOrOff(20, 1000),
   GRAPHQL_MAX_COST: limitOrOff(10_000, 1_000_000),
+  GRAPHQL_MAX_ENTITIES: limitOrOff(100, 10_000),
   CORS_ORIGINS: z.string().optional(),
   CORS_MAX_AGE: duration('10m'),
 });
@@ -307,6 +308,7 @@ function buildConfig(e: z.infer<typeof envSchema>, problems: string[], env: Env 
       maxTokens: e.GRAPHQL_MAX_TOKENS,
       maxDirectives: e.GRAPHQL_MAX_DIRECTIVES,
       maxCost: e.GRAPHQL_MAX_COST,
+      maxEntities: e.GRAPHQL_MAX_ENTITIES,
     },
     cors: { origins: corsOrigins, maxAgeSeconds: e.CORS_MAX_AGE },
     // Browsers must keep to https once they have reached an https PUBLIC_URL.

@@ -30,6 +30,7 @@ describe('abuse-resistance settings', () => {
       maxTokens: 1000,
       maxDirectives: 20,
       maxCost: 10_000,
+      maxEntities: 100,
     });
     expect(config.cors).toEqual({ origins: [], maxAgeSeconds: 600 });
     expect(config.hsts).toBe(false);
@@ -51,12 +52,13 @@ describe('abuse-resistance settings', () => {
       RATE_LIMIT_REQUEST_PASSWORD_RESET_ACCOUNT: 'off',
       GRAPHQL_MAX_DEPTH: 'off',
       GRAPHQL_MAX_COST: '2000',
+      GRAPHQL_MAX_ENTITIES: '500',
       CORS_ORIGINS: 'https://app.example.com, http://localhost:5173',
       LOGIN_LOCKOUT_MAX: '1h',
     });
     expect(config.rateLimits.operations.login.ip).toEqual({ points: 30, durationSeconds: 60 });
     expect(config.rateLimits.operations.requestPasswordReset.account).toBeNull();
-    expect(config.graphqlLimits).toMatchObject({ maxDepth: null, maxCost: 2000 });
+    expect(config.graphqlLimits).toMatchObject({ maxDepth: null, maxCost: 2000, maxEntities: 500 });
     expect(config.cors.origins).toEqual(['https://app.example.com', 'http://localhost:5173']);
     expect(config.rateLimits.lockout.maxSeconds).toBe(3600);
   });
@@ -67,6 +69,7 @@ describe('abuse-resistance settings', () => {
     ['RATE_LIMIT_REFRESH_ACCOUNT', '5/40d'],
     ['GRAPHQL_MAX_DEPTH', '0'],
     ['GRAPHQL_MAX_TOKENS', 'many'],
+    ['GRAPHQL_MAX_ENTITIES', '0'],
     ['GRAPHQL_INTROSPECTION', 'sometimes'],
     ['CORS_ORIGINS', '*'],
     ['CORS_ORIGINS', 'null'],

@@ -1,4 +1,6 @@
 import SchemaBuilder from '@pothos/core';
+import DirectivesPlugin from '@pothos/plugin-directives';
+import FederationPlugin from '@pothos/plugin-federation';
 import PrismaPlugin from '@pothos/plugin-prisma';
 import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
 import { AppError } from '../errors.ts';
@@ -21,6 +23,18 @@ export interface FieldRead {
   row: Row;
 }
 
+/** What the `permission` scope checks; also used where no Pothos field stands (federation's entity references). */
+export function holdsPermission(ctx: Context, { resource, action }: Permission): boolean {
+  return !ctx.twoFactorEnrolmentRequired && ctx.access.can(resource, action);
+}
+
+/** The error of a refused auth scope. Anonymous callers learn why they failed (bad token, or none); signed-in ones get FORBIDDEN. */
+export function refusalFor(ctx: Context): AppError {
+  if (ctx.viewer && ctx.twoFactorEnrolmentRequired) return new AppError('TWO_FACTOR_ENROLMENT_REQUIRED');
+  if (ctx.viewer) return new AppError('FORBIDDEN');
+  return ctx.authError ?? new AppError('UNAUTHENTICATED');
+}
+
 export const builder = new SchemaBuilder<{
   Context: Context;
   PrismaTypes: PrismaTypes;
@@ -29,7 +43,9 @@ export const builder = new SchemaBuilder<{
   DefaultFieldNullability: false;
 }>({
   defaultFieldNullability: false,
-  plugins: [ScopeAuthPlugin, PrismaPlugin],
+  // Federation comes after the plugins that wrap resolvers (its entity resolvers are not Pothos fields);
+  // Directives turns the federation directives (@key, @shareable, @inaccessible) into printable AST.
+  plugins: [ScopeAuthPlugin, PrismaPlugin, DirectivesPlugin, FederationPlugin],
   prisma: {
     // The client comes from the request's services: the builder itself holds no connection.
     client: (ctx) => ctx.services.db,
@@ -45,7 +61,7 @@ export const builder = new SchemaBuilder<{
         authenticated: ctx.viewer !== null && full,
         enrolling: ctx.viewer !== null,
         admin: ctx.access.admin && full,
-        permission: ({ resource, action }) => full && ctx.access.can(resource, action),
+        permission: (permission) => holdsPermission(ctx, permission),
         readField: ({ resource, field, row }) => {
           const as = readIdentityOf(row);
           if (as) return as.always.has(field) || fieldReadable(as.access, resource, field, row, { userId: as.userId });
@@ -57,11 +73,6 @@ export const builder = new SchemaBuilder<{
         },
       };
     },
-    // Anonymous callers learn why they failed (bad token, or none); signed-in ones get FORBIDDEN.
-    unauthorizedError: (_parent, ctx) => {
-      if (ctx.viewer && ctx.twoFactorEnrolmentRequired) return new AppError('TWO_FACTOR_ENROLMENT_REQUIRED');
-      if (ctx.viewer) return new AppError('FORBIDDEN');
-      return ctx.authError ?? new AppError('UNAUTHENTICATED');
-    },
+    unauthorizedError: (_parent, ctx) => refusalFor(ctx),
   },
 });

@@ -1,5 +1,7 @@
+import { printSubgraphSchema } from '@apollo/subgraph';
 import { lexicographicSortSchema, printSchema } from 'graphql';
 import { builder } from './builder.ts';
+import { FEDERATION_SPEC_URL, guardEntities } from './federation.ts';
 import './scalars.ts';
 import '../modules/users/users.schema.ts';
 import '../modules/auth/auth.schema.ts';
@@ -14,9 +16,21 @@ import '../modules/access/permissions.schema.ts';
 builder.queryType({});
 builder.mutationType({});
 
-export const schema = builder.toSchema();
+/**
+ * The schema served at /graphql: the API plus Apollo Federation's `_service` and `_entities`, so
+ * that a gateway can compose Gatehouse as a subgraph (see README, Federation).
+ */
+export const schema = guardEntities(builder.toSubGraphSchema({ linkUrl: FEDERATION_SPEC_URL }));
 
-/** The SDL committed as schema.graphql; a test fails when the two drift apart. */
+/** The API without federation's plumbing: committed as schema.graphql; a test fails when the two drift apart. */
 export function printSchemaSdl(): string {
-  return `${printSchema(lexicographicSortSchema(schema))}\n`;
+  return `${printSchema(lexicographicSortSchema(builder.toSchema()))}\n`;
+}
+
+/**
+ * The subgraph SDL a gateway composes (what `{ _service { sdl } }` answers), with the federation
+ * directives: committed as schema.subgraph.graphql, for composing without introspection.
+ */
+export function printSubgraphSdl(): string {
+  return `${printSubgraphSchema(schema)}\n`;
 }

@@ -28,10 +28,14 @@ const reportAs =
 
 const armorOptions = (code: ErrorCode, limit: number) => ({ propagateOnRejection: false, onReject: [reportAs(code, limit)] });
 
+// Federation's `_service { sdl }` prints the whole schema too: with introspection off, gateways
+// compose from the committed schema.subgraph.graphql instead (README, Federation).
+const INTROSPECTION_FIELDS = new Set(['__schema', '__type', '_service']);
+
 function introspectionDisabledRule(context: ValidationContext): ASTVisitor {
   return {
     Field(node) {
-      if (node.name.value === '__schema' || node.name.value === '__type') {
+      if (INTROSPECTION_FIELDS.has(node.name.value)) {
         context.reportError(
           new GraphQLError(ERROR_CODES.INTROSPECTION_DISABLED, { nodes: [node], extensions: { code: 'INTROSPECTION_DISABLED' } }),
         );

@@ -1,12 +1,18 @@
 import { builder } from '../../graphql/builder.ts';
+import { hiddenInSupergraph } from '../../graphql/federation.ts';
 import { JSONScalar } from '../../graphql/scalars.ts';
 import { ACTIONS, type Action, RESOURCES, type Resource } from './access.types.ts';
 import { actorOf, idString, readable } from './admin-fields.ts';
 
-const AccessResource = builder.enumType('AccessResource', { description: 'What a permission governs.', values: RESOURCES });
-const AccessAction = builder.enumType('AccessAction', { values: ACTIONS });
+const AccessResource = builder.enumType('AccessResource', {
+  ...hiddenInSupergraph,
+  description: 'What a permission governs.',
+  values: RESOURCES,
+});
+const AccessAction = builder.enumType('AccessAction', { ...hiddenInSupergraph, values: ACTIONS });
 
 builder.prismaObject('Permission', {
+  ...hiddenInSupergraph,
   description: 'One action on one resource that a policy allows, bounded by fields, presets and a row filter.',
   fields: (t) => ({
     id: t.exposeID('id', readable('permissions', 'id')),
@@ -39,6 +45,7 @@ builder.prismaObject('Permission', {
 });
 
 const CreatePermissionInput = builder.inputType('CreatePermissionInput', {
+  ...hiddenInSupergraph,
   description: "Every field set must be allowed by the caller's permissions:create permission; its presets win over input.",
   fields: (t) => ({
     policy: t.id({ required: true, description: 'Id of the policy it belongs to; only an admin may add to a policy with adminAccess.' }),
@@ -51,6 +58,7 @@ const CreatePermissionInput = builder.inputType('CreatePermissionInput', {
 });
 
 const UpdatePermissionInput = builder.inputType('UpdatePermissionInput', {
+  ...hiddenInSupergraph,
   description:
     "Fields left out are kept; null clears presets or filter. Each field set must be allowed by the caller's permissions:update permission.",
   fields: (t) => ({
@@ -62,6 +70,7 @@ const UpdatePermissionInput = builder.inputType('UpdatePermissionInput', {
 
 builder.queryField('permissions', (t) =>
   t.prismaField({
+    ...hiddenInSupergraph,
     type: ['Permission'],
     description: 'The permissions the viewer may read (at most 500), optionally of one policy or resource.',
     authScopes: { permission: { resource: 'permissions', action: 'read' } },
@@ -73,6 +82,7 @@ builder.queryField('permissions', (t) =>
 
 builder.queryField('permission', (t) =>
   t.prismaField({
+    ...hiddenInSupergraph,
     type: 'Permission',
     nullable: true,
     description: 'A permission by id; null when there is none the viewer may read.',
@@ -84,6 +94,7 @@ builder.queryField('permission', (t) =>
 
 builder.mutationField('createPermission', (t) =>
   t.prismaField({
+    ...hiddenInSupergraph,
     type: 'Permission',
     description: 'Adds a permission to a policy; it counts from the next request.',
     authScopes: { permission: { resource: 'permissions', action: 'create' } },
@@ -95,6 +106,7 @@ builder.mutationField('createPermission', (t) =>
 
 builder.mutationField('updatePermission', (t) =>
   t.prismaField({
+    ...hiddenInSupergraph,
     type: 'Permission',
     description: 'Changes a permission the viewer may update (NOT_FOUND otherwise); it counts from the next request.',
     authScopes: { permission: { resource: 'permissions', action: 'update' } },
@@ -105,6 +117,7 @@ builder.mutationField('updatePermission', (t) =>
 
 builder.mutationField('deletePermission', (t) =>
   t.boolean({
+    ...hiddenInSupergraph,
     description: 'Deletes a permission the viewer may delete (NOT_FOUND otherwise); it counts from the next request.',
     authScopes: { permission: { resource: 'permissions', action: 'delete' } },
     args: { id: t.arg.id({ required: true }) },

@@ -1,9 +1,11 @@
 import type { Prisma } from '../../generated/prisma/client.ts';
 import { builder } from '../../graphql/builder.ts';
+import { hiddenInSupergraph } from '../../graphql/federation.ts';
 import { MAX_LIST } from './access-admin.validation.ts';
 import { actorOf, readable, readableRows } from './admin-fields.ts';
 
 export const Policy = builder.prismaObject('Policy', {
+  ...hiddenInSupergraph,
   description: 'A set of permissions (or admin access to everything), held by users directly or through their role.',
   fields: (t) => ({
     id: t.exposeID('id', readable('policies', 'id')),
@@ -37,6 +39,7 @@ export const Policy = builder.prismaObject('Policy', {
 
 builder.prismaObjectField('User', 'policies', (t) =>
   t.field({
+    ...hiddenInSupergraph,
     type: [Policy],
     description: 'Policies granted to the user directly (not through their role) that the viewer may read, by name.',
     ...readable('users', 'policies'),
@@ -53,6 +56,7 @@ builder.prismaObjectField('User', 'policies', (t) =>
 );
 
 const CreatePolicyInput = builder.inputType('CreatePolicyInput', {
+  ...hiddenInSupergraph,
   description: "Every field set must be allowed by the caller's policies:create permission; its presets win over input.",
   fields: (t) => ({
     name: t.string({ required: true, description: '1 to 100 printable characters, unique.' }),
@@ -64,6 +68,7 @@ const CreatePolicyInput = builder.inputType('CreatePolicyInput', {
 });
 
 const UpdatePolicyInput = builder.inputType('UpdatePolicyInput', {
+  ...hiddenInSupergraph,
   description: "Fields left out are kept; every field set must be allowed by the caller's policies:update permission.",
   fields: (t) => ({
     name: t.string(),
@@ -76,6 +81,7 @@ const UpdatePolicyInput = builder.inputType('UpdatePolicyInput', {
 
 builder.queryField('policies', (t) =>
   t.prismaField({
+    ...hiddenInSupergraph,
     type: [Policy],
     description: 'The policies the viewer may read (at most 500), by name.',
     authScopes: { permission: { resource: 'policies', action: 'read' } },
@@ -85,6 +91,7 @@ builder.queryField('policies', (t) =>
 
 builder.queryField('policy', (t) =>
   t.prismaField({
+    ...hiddenInSupergraph,
     type: Policy,
     nullable: true,
     description: 'A policy by id; null when there is none the viewer may read.',
@@ -96,6 +103,7 @@ builder.queryField('policy', (t) =>
 
 builder.mutationField('createPolicy', (t) =>
   t.prismaField({
+    ...hiddenInSupergraph,
     type: Policy,
     description: 'Creates a policy; it counts from the next request. Only an admin may give it adminAccess.',
     authScopes: { permission: { resource: 'policies', action: 'create' } },
@@ -106,6 +114,7 @@ builder.mutationField('createPolicy', (t) =>
 
 builder.mutationField('updatePolicy', (t) =>
   t.prismaField({
+    ...hiddenInSupergraph,
     type: Policy,
     description:
       'Changes a policy the viewer may update (NOT_FOUND otherwise); it counts from the next request. Only an admin may change a policy with adminAccess.',
@@ -117,6 +126,7 @@ builder.mutationField('updatePolicy', (t) =>
 
 builder.mutationField('deletePolicy', (t) =>
   t.boolean({
+    ...hiddenInSupergraph,
     description:
       'Deletes a policy the viewer may delete (NOT_FOUND otherwise), with its permissions; its holders lose it from their next request. The public policy cannot be deleted.',
     authScopes: { permission: { resource: 'policies', action: 'delete' } },

@@ -1,11 +1,13 @@
 import type { Prisma } from '../../generated/prisma/client.ts';
 import { builder } from '../../graphql/builder.ts';
+import { hiddenInSupergraph } from '../../graphql/federation.ts';
 import { rowAllowed } from './access.check.ts';
 import { MAX_LIST } from './access-admin.validation.ts';
 import { actorOf, idString, idStrings, readable, readableRows, viewerVars } from './admin-fields.ts';
 import { Policy } from './policies.schema.ts';
 
 export const Role = builder.prismaObject('Role', {
+  ...hiddenInSupergraph,
   description: "A named set of policies. A user has at most one role and holds its policies and its ancestors'.",
   fields: (t) => ({
     id: t.exposeID('id', readable('roles', 'id')),
@@ -43,6 +45,7 @@ builder.prismaObjectField(Role, 'parent', (t) =>
 
 builder.prismaObjectField('User', 'role', (t) =>
   t.field({
+    ...hiddenInSupergraph,
     type: Role,
     nullable: true,
     description: "The user's role; null when they have none, or the viewer may not read it.",
@@ -53,6 +56,7 @@ builder.prismaObjectField('User', 'role', (t) =>
 );
 
 const CreateRoleInput = builder.inputType('CreateRoleInput', {
+  ...hiddenInSupergraph,
   description: "Every field set must be allowed by the caller's roles:create permission; its presets win over input.",
   fields: (t) => ({
     name: t.string({ required: true, description: '1 to 100 printable characters, unique.' }),
@@ -63,6 +67,7 @@ const CreateRoleInput = builder.inputType('CreateRoleInput', {
 });
 
 const UpdateRoleInput = builder.inputType('UpdateRoleInput', {
+  ...hiddenInSupergraph,
   description: "Fields left out are kept; every field set must be allowed by the caller's roles:update permission.",
   fields: (t) => ({
     name: t.string(),
@@ -74,6 +79,7 @@ const UpdateRoleInput = builder.inputType('UpdateRoleInput', {
 
 builder.queryField('roles', (t) =>
   t.prismaField({
+    ...hiddenInSupergraph,
     type: [Role],
     description: 'The roles the viewer may read (at most 500), by name.',
     authScopes: { permission: { resource: 'roles', action: 'read' } },
@@ -83,6 +89,7 @@ builder.queryField('roles', (t) =>
 
 builder.queryField('role', (t) =>
   t.prismaField({
+    ...hiddenInSupergraph,
     type: Role,
     nullable: true,
     description: 'A role by id; null when there is none the viewer may read.',
@@ -94,6 +101,7 @@ builder.queryField('role', (t) =>
 
 builder.mutationField('createRole', (t) =>
   t.prismaField({
+    ...hiddenInSupergraph,
     type: Role,
     description: 'Creates a role. Only an admin may create one that leads to a policy with adminAccess.',
     authScopes: { permission: { resource: 'roles', action: 'create' } },
@@ -105,6 +113,7 @@ builder.mutationField('createRole', (t) =>
 
 builder.mutationField('updateRole', (t) =>
   t.prismaField({
+    ...hiddenInSupergraph,
     type: Role,
     description:
       'Changes a role the viewer may update (NOT_FOUND otherwise); new policies or parent count for its users from their next request.',
@@ -122,6 +131,7 @@ builder.mutationField('updateRole', (t) =>
 
 builder.mutationField('deleteRole', (t) =>
   t.boolean({
+    ...hiddenInSupergraph,
     description: 'Deletes a role the viewer may delete (NOT_FOUND otherwise); its users keep their account and lose its policies.',
     authScopes: { permission: { resource: 'roles', action: 'delete' } },
     args: { id: t.arg.id({ required: true }) },

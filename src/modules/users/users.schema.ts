@@ -1,7 +1,9 @@
 import { UserStatus as UserStatusValues } from '../../generated/prisma/enums.ts';
-import { builder } from '../../graphql/builder.ts';
+import { builder, holdsPermission, refusalFor } from '../../graphql/builder.ts';
+import { hiddenInSupergraph } from '../../graphql/federation.ts';
 import { actorOf, readable } from '../access/admin-fields.ts';
 import { enforceRateLimit } from '../rate-limits/rate-limit.guard.ts';
+import { loadVisibleUser } from './user-references.ts';
 
 export const UserStatus = builder.enumType(UserStatusValues, { name: 'UserStatus' });
 
@@ -23,6 +25,19 @@ export const User = builder.prismaObject('User', {
   }),
 });
 
+// A federation entity: other subgraphs return `User` references by id (e.g. `Post.author`) and the
+// gateway asks Gatehouse for the rest through `_entities`. Resolving a reference is `user(id:)` under
+// another name: the same users:read permission (refused with the same error), the same row filter
+// (null outside it) and, on the row returned, the same field-level checks.
+builder.asEntity(User, {
+  key: builder.selection<{ id: string }>('id'),
+  // Async, so that a refusal is the error of that one reference (path _entities.N), as `user(id:)`'s is of that field.
+  resolveReference: async ({ id }, ctx) => {
+    if (!holdsPermission(ctx, { resource: 'users', action: 'read' })) throw refusalFor(ctx);
+    return loadVisibleUser(ctx, String(id));
+  },
+});
+
 const CreateUserInput = builder.inputType('CreateUserInput', {
   description: 'Anonymous callers may set only the fields the public policy allows (by default email and password).',
   fields: (t) => ({
@@ -31,8 +46,8 @@ const CreateUserInput = builder.inputType('CreateUserInput', {
     firstName: t.string(),
     lastName: t.string(),
     status: t.field({ type: UserStatus }),
-    policies: t.idList({ description: 'Policy ids granted directly to the user.' }),
-    role: t.id({ description: 'Role id.' }),
+    policies: t.idList({ description: 'Policy ids granted directly to the user.', ...hiddenInSupergraph }),
+    role: t.id({ description: 'Role id.', ...hiddenInSupergraph }),
   }),
 });
 
@@ -45,8 +60,8 @@ const UpdateUserInput = builder.inputType('UpdateUserInput', {
     firstName: t.string(),
     lastName: t.string(),
     status: t.field({ type: UserStatus, description: 'Anything but ACTIVE ends the user’s sessions at once.' }),
-    policies: t.idList(),
-    role: t.id(),
+    policies: t.idList(hiddenInSupergraph),
+    role: t.id(hiddenInSupergraph),
   }),
 });
 
@@ -64,6 +79,8 @@ const UserEdge = builder.objectRef<UserEdgeShape>('UserEdge').implement({
 
 const PageInfo = builder.objectRef<{ hasNextPage: boolean; endCursor: string | null }>('PageInfo').implement({
   description: 'Relay page information. Lists page forwards only (`first`/`after`).',
+  // Other subgraphs page with Relay connections too: one PageInfo in the supergraph, defined alike by each.
+  shareable: true,
   fields: (t) => ({
     hasNextPage: t.exposeBoolean('hasNextPage'),
     hasPreviousPage: t.boolean({ resolve: () => false }),

@@ -77,6 +77,17 @@ export class UsersService {
   }
 
   /**
+   * The users among `ids` the actor may read, in one query (federation's `_entities` resolves a
+   * whole list of references at once); ids outside their read permissions are simply absent.
+   */
+  async findVisibleByIds(actor: AccessActor, ids: readonly string[], query: UserQuery = {}) {
+    const allowed = rowsWhere(actor.access, 'users', 'read', filterVars(actor));
+    const wanted = [...new Set(ids)].filter(isUuid);
+    if (!allowed || wanted.length === 0) return [];
+    return this.db.user.findMany({ ...query, where: { AND: [allowed, { id: { in: wanted } }] } });
+  }
+
+  /**
    * One page of the users the actor may read, oldest first (creation time, then id). Filtering by
    * a column counts as reading it: only rows whose permission opens that field are searched, so a
    * filter cannot test values the actor could not see.
