@@ -13,6 +13,7 @@ import { createMaskError } from './http/mask-error.ts';
 import { useResetPasswordPage } from './http/reset-page.ts';
 import { useWellKnown } from './http/well-known.ts';
 import type { Logger } from './log/logger.ts';
+import { createYogaLogger } from './log/yoga-logger.ts';
 import type { Services } from './services.ts';
 
 export const GRAPHQL_PATH = '/graphql';
@@ -45,14 +46,7 @@ export function createApp({ config, services, logger }: AppDependencies) {
     cors: corsOptions(config.cors, GRAPHQL_PATH),
     // One operation per request: an array of fifty logins must not be fifty attempts in one.
     batching: false,
-    // Yoga reports every GraphQL error, expected ones included, at error level; the unexpected
-    // ones are logged by maskError, so Yoga's own reports go to debug.
-    logging: {
-      debug: (...args) => logger.debug(args.map(String).join(' ')),
-      info: (...args) => logger.info(args.map(String).join(' ')),
-      warn: (...args) => logger.warn(args.map(String).join(' ')),
-      error: (...args) => logger.debug(args.map(String).join(' ')),
-    },
+    logging: createYogaLogger(logger),
     plugins: [
       useKnownPathsOnly([GRAPHQL_PATH, '/health'], ['/.well-known/', '/reset-password']),
       useWellKnown(config, () => services.signingKeys.jwks()),
