@@ -7,7 +7,8 @@ const config: CodegenConfig = {
   generates: {
     'test/generated/': {
       preset: 'client',
-      presetConfig: { fragmentMasking: false },
+      // persisted-documents.json: the manifest of trusted documents (PERSISTED_OPERATIONS_MANIFEST).
+      presetConfig: { fragmentMasking: false, persistedDocuments: { hashAlgorithm: 'sha256' } },
       config: { useTypeImports: true, emitLegacyCommonJSImports: false, enumsAsTypes: true },
     },
   },
