@@ -59,7 +59,9 @@ async function loginPolicies(email: string, password: string): Promise<unknown> 
   return decodeJwt(res.data!.login.accessToken!).policies;
 }
 
-describe.concurrent('npm run admin:create', () => {
+// Each test starts a tsx process that loads the whole service: on a busy 2-core machine six of
+// them at once take far longer than the default 20 s.
+describe.concurrent('npm run admin:create', { timeout: 90_000 }, () => {
   it('creates an ACTIVE administrator with a generated password, printed once, that logs in', async () => {
     const email = uniqueEmail('admin');
     const run = await adminCreate(['--email', email.toUpperCase()]);

@@ -29,7 +29,7 @@ async function start(dataDir: string, port: number): Promise<Started> {
   let output = '';
   child.stdout?.on('data', (chunk) => (output += chunk));
   child.stderr?.on('data', (chunk) => (output += chunk));
-  const deadline = Date.now() + 45_000;
+  const deadline = Date.now() + 120_000;
   while (!output.includes('Gatehouse is listening')) {
     if (child.exitCode !== null || Date.now() > deadline) throw new Error(`server did not start:\n${output}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
@@ -84,5 +84,5 @@ describe('npm start on a fresh data directory', () => {
     } finally {
       expect(await stop(second)).toBe(0);
     }
-  }, 120_000);
+  }, 400_000);
 });
