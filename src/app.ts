@@ -6,6 +6,7 @@ import { buildContext } from './http/context.ts';
 import { corsOptions } from './http/cors.ts';
 import { useCsrfPrevention } from './http/csrf.ts';
 import { prepareGraphiQL } from './http/graphiql.ts';
+import { useGraphiQLAssets } from './http/graphiql-assets.ts';
 import { useGraphQLLimits } from './http/graphql-limits.ts';
 import { responseCookiesByRequest, useResponseHeaders } from './http/headers.ts';
 import { useKnownPathsOnly } from './http/known-paths.ts';
@@ -34,8 +35,9 @@ export function createApp({ config, services, logger }: AppDependencies) {
       return context;
     },
     maskedErrors: { maskError: createMaskError(logger) },
-    graphiql: config.graphiql ? { title: 'Gatehouse' } : false,
-    // The very page whose inline scripts the CSP names by hash.
+    // Yoga would render GraphiQL on any path ending in the endpoint (`/x?a=/graphql`): only on it.
+    graphiql: graphiql ? (request) => new URL(request.url).pathname === GRAPHQL_PATH && { title: 'Gatehouse' } : false,
+    // Served from this server's own files, under the CSP that useResponseHeaders sets.
     ...(graphiql ? { renderGraphiQL: () => graphiql.html } : {}),
     landingPage: false,
     // File uploads are not part of this API, and multipart bodies would dodge CSRF checks.
@@ -54,7 +56,8 @@ export function createApp({ config, services, logger }: AppDependencies) {
       error: (...args) => logger.debug(args.map(String).join(' ')),
     },
     plugins: [
-      useKnownPathsOnly([GRAPHQL_PATH, '/health'], ['/.well-known/', '/reset-password']),
+      ...(graphiql ? [useGraphiQLAssets(graphiql.assets)] : []),
+      useKnownPathsOnly([GRAPHQL_PATH, '/health', ...(graphiql?.assets.keys() ?? [])], ['/.well-known/', '/reset-password']),
       useWellKnown(config, () => services.signingKeys.jwks()),
       useCsrfPrevention(GRAPHQL_PATH),
       useResponseHeaders(GRAPHQL_PATH, { hsts: config.hsts, cors: config.cors.origins.length > 0, graphiqlCsp: graphiql?.csp ?? null }),
