@@ -2,6 +2,8 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { promisify } from 'node:util';
+import { gzip } from 'node:zlib';
 import type { GraphiQLOptions } from 'graphql-yoga';
 
 // GraphiQL from this server alone, so air-gapped installs get an explorer too. The assets are the
@@ -10,7 +12,8 @@ import type { GraphiQLOptions } from 'graphql-yoga';
 // files under one versioned path, cached for good, and the page is a few lines of HTML that a CSP
 // of 'self' sources covers: no inline script, no 'unsafe-eval', no other host.
 
-export const GRAPHIQL_ASSET_DIR = '/graphiql/';
+const GRAPHIQL_ASSET_DIR = '/graphiql/';
+const gzipAsync = promisify(gzip);
 
 /** The bundle's exports: strings, as @graphql-yoga/render-graphiql/graphiql defines them. */
 interface Bundle {
@@ -59,6 +62,8 @@ export interface GraphiQLAsset {
   type: string;
   /** The file's bytes, loaded on first use: the bundle is not read unless someone opens GraphiQL. */
   load(): Promise<Uint8Array<ArrayBuffer>>;
+  /** The same, gzipped once and kept (the bundle is ~9 MB, ~2 MB compressed). */
+  loadGzipped(): Promise<Uint8Array<ArrayBuffer>>;
 }
 
 export interface GraphiQL {
@@ -87,27 +92,27 @@ const CSP = [
 export function prepareGraphiQL(options: GraphiQLOptions): GraphiQL {
   const version = createHash('sha256').update(bundleVersion()).update(BOOT_SCRIPT).digest('hex').slice(0, 16);
   const dir = `${GRAPHIQL_ASSET_DIR}${version}/`;
-  let bundle: Promise<Bundle> | null = null;
+  const bundle = once(() => import('@graphql-yoga/render-graphiql/graphiql'));
   const assets = new Map<string, GraphiQLAsset>();
   for (const [name, spec] of Object.entries(ASSETS)) {
-    let bytes: Promise<Uint8Array<ArrayBuffer>> | null = null;
-    const load = async () => {
-      bundle ??= import('@graphql-yoga/render-graphiql/graphiql');
-      const body = spec.body(await bundle);
+    const load = once(async () => {
+      const body = spec.body(await bundle());
       return typeof body === 'string' ? Buffer.from(body) : body;
-    };
-    assets.set(`${dir}${name}`, {
-      type: spec.type,
-      load: () => {
-        bytes ??= load().catch((error: unknown) => {
-          bytes = null;
-          throw error;
-        });
-        return bytes;
-      },
     });
+    const loadGzipped = once(async () => gzipAsync(await load()));
+    assets.set(`${dir}${name}`, { type: spec.type, load, loadGzipped });
   }
   return { html: renderPage(dir, options), csp: CSP, assets };
+}
+
+/** Runs `load` once and keeps the result; a failure is not kept, so the next call tries again. */
+function once<T>(load: () => Promise<T>): () => Promise<T> {
+  let pending: Promise<T> | null = null;
+  return () =>
+    (pending ??= load().catch((error: unknown) => {
+      pending = null;
+      throw error;
+    }));
 }
 
 function renderPage(dir: string, options: GraphiQLOptions): string {
