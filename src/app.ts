@@ -1,22 +1,24 @@
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createYoga } from 'graphql-yoga';
 import type { Config } from './config/config.ts';
 import { schema } from './graphql/schema.ts';
 import { buildContext } from './http/context.ts';
 import { corsOptions } from './http/cors.ts';
 import { useCsrfPrevention } from './http/csrf.ts';
-import { prepareGraphiQL } from './http/graphiql.ts';
-import { useGraphiQLAssets } from './http/graphiql-assets.ts';
+import { type GraphiQL, prepareGraphiQL } from './http/graphiql.ts';
+import { graphiqlAssetRoutes } from './http/graphiql-assets.ts';
 import { useGraphQLLimits } from './http/graphql-limits.ts';
-import { responseCookiesByRequest, useResponseHeaders } from './http/headers.ts';
-import { useKnownPathsOnly } from './http/known-paths.ts';
+import { responseCookiesByRequest, securityHeaders, useGraphQLResponseHeaders } from './http/headers.ts';
 import { createMaskError } from './http/mask-error.ts';
-import { useResetPasswordPage } from './http/reset-page.ts';
-import { useWellKnown } from './http/well-known.ts';
+import { resetPageRoutes } from './http/reset-page.ts';
+import { createRouter, type FixedRoute, type Router } from './http/router.ts';
+import { wellKnownRoutes } from './http/well-known.ts';
 import type { Logger } from './log/logger.ts';
+import { createYogaLogger } from './log/yoga-logger.ts';
 import type { Services } from './services.ts';
 
 export const GRAPHQL_PATH = '/graphql';
+export const HEALTH_PATH = '/health';
 
 export interface AppDependencies {
   config: Config;
@@ -24,45 +26,58 @@ export interface AppDependencies {
   logger: Logger;
 }
 
-export function createApp({ config, services, logger }: AppDependencies) {
+/**
+ * The HTTP application: a router in front (exact pathnames, security headers on every response)
+ * and the GraphQL server behind it, which only ever sees requests for GRAPHQL_PATH.
+ */
+export function createApp({ config, services, logger }: AppDependencies): Router {
   const graphiql = config.graphiql ? prepareGraphiQL({ title: 'Gatehouse' }) : null;
-  return createYoga<{ req?: IncomingMessage }>({
+  const yoga = createGraphQLServer({ config, services, logger }, graphiql);
+  const routes = new Map<string, FixedRoute>([
+    [HEALTH_PATH, () => Response.json({ status: 'ok' }, { headers: { 'cache-control': 'no-store' } })],
+    ...wellKnownRoutes(config, () => services.signingKeys.jwks()),
+    ...resetPageRoutes(),
+    ...(graphiql ? graphiqlAssetRoutes(graphiql) : []),
+  ]);
+  return createRouter({
+    graphqlPath: GRAPHQL_PATH,
+    graphql: (req, res) => yoga.handleNodeRequestAndResponse(req, res, { req, res }),
+    routes,
+    security: securityHeaders({ hsts: config.hsts }),
+    logger,
+  });
+}
+
+function createGraphQLServer({ config, services, logger }: AppDependencies, graphiql: GraphiQL | null) {
+  return createYoga<{ req?: IncomingMessage; res?: ServerResponse }>({
     schema,
     graphqlEndpoint: GRAPHQL_PATH,
+    // Yoga answers any URL ending in this text as a health check, ahead of every plugin. The
+    // router serves /health itself; a space never appears in a request URL, so this never matches.
+    healthCheckEndpoint: ' (served by the router)',
     context: async ({ request, req }) => {
       const context = await buildContext(request, req, services, config);
       responseCookiesByRequest.set(request, context.responseCookies);
       return context;
     },
     maskedErrors: { maskError: createMaskError(logger) },
-    // Yoga would render GraphiQL on any path ending in the endpoint (`/x?a=/graphql`): only on it.
-    graphiql: graphiql ? (request) => new URL(request.url).pathname === GRAPHQL_PATH && { title: 'Gatehouse' } : false,
-    // Served from this server's own files, under the CSP that useResponseHeaders sets.
+    graphiql: graphiql ? { title: 'Gatehouse' } : false,
+    // Served from this server's own files (the router's /graphiql/ routes), under the CSP that
+    // useGraphQLResponseHeaders sets.
     ...(graphiql ? { renderGraphiQL: () => graphiql.html } : {}),
     landingPage: false,
     // File uploads are not part of this API, and multipart bodies would dodge CSRF checks.
     multipart: false,
     maxRequestBodySize: config.maxRequestBodyBytes,
     // Cross-origin browser access only for the CORS_ORIGINS allow-list (off when it is empty).
-    cors: corsOptions(config.cors, GRAPHQL_PATH),
+    cors: corsOptions(config.cors),
     // One operation per request: an array of fifty logins must not be fifty attempts in one.
     batching: false,
-    // Yoga reports every GraphQL error, expected ones included, at error level; the unexpected
-    // ones are logged by maskError, so Yoga's own reports go to debug.
-    logging: {
-      debug: (...args) => logger.debug(args.map(String).join(' ')),
-      info: (...args) => logger.info(args.map(String).join(' ')),
-      warn: (...args) => logger.warn(args.map(String).join(' ')),
-      error: (...args) => logger.debug(args.map(String).join(' ')),
-    },
+    logging: createYogaLogger(logger),
     plugins: [
-      ...(graphiql ? [useGraphiQLAssets(graphiql.assets)] : []),
-      useKnownPathsOnly([GRAPHQL_PATH, '/health', ...(graphiql?.assets.keys() ?? [])], ['/.well-known/', '/reset-password']),
-      useWellKnown(config, () => services.signingKeys.jwks()),
-      useCsrfPrevention(GRAPHQL_PATH),
-      useResponseHeaders(GRAPHQL_PATH, { hsts: config.hsts, cors: config.cors.origins.length > 0, graphiqlCsp: graphiql?.csp ?? null }),
+      useCsrfPrevention(),
+      useGraphQLResponseHeaders({ cors: config.cors.origins.length > 0, graphiqlCsp: graphiql?.csp ?? null }),
       ...useGraphQLLimits(config.graphqlLimits),
-      useResetPasswordPage(),
     ],
   });
 }

@@ -27,6 +27,9 @@ export const ERROR_CODES = {
   QUERY_TOO_MANY_DIRECTIVES: 'The query uses too many directives.',
   QUERY_TOO_COSTLY: 'The query asks for too much at once.',
   INTROSPECTION_DISABLED: 'Introspection is disabled on this server.',
+  BAD_REQUEST: 'The request is malformed.',
+  METHOD_NOT_ALLOWED: 'This method is not allowed here.',
+  REQUEST_TIMEOUT: 'The request took too long to arrive.',
   INTERNAL_SERVER_ERROR: 'Unexpected error.',
 } as const;
 

@@ -72,7 +72,9 @@ export async function startServer(config: Config, logger: Logger, options: Start
     }
 
     const app = createApp({ config, services, logger });
-    const server: Server = createServer(app);
+    // The router answers a request without Host itself, with the security headers and a body.
+    const server: Server = createServer({ requireHostHeader: false }, app.handleRequest);
+    server.on('clientError', app.handleClientError);
     server.keepAliveTimeout = 5000;
     server.headersTimeout = 10_000;
     server.requestTimeout = 30_000;

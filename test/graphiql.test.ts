@@ -38,7 +38,7 @@ describe('GraphiQL', () => {
     expect(res.headers.get('cache-control')).toBe('no-store');
   });
 
-  it('serves each file the page names from one versioned path: GET only, immutable, typed, gzip on request', async () => {
+  it('serves each file the page names from one versioned path: immutable, typed, gzip on request', async () => {
     const paths = await assetPaths();
     expect(paths.map((p) => p.replace(/^\/graphiql\/[0-9a-f]{16}\//, ''))).toEqual([
       'favicon.ico',
@@ -82,11 +82,15 @@ describe('GraphiQL', () => {
     }
   });
 
-  it('answers 405 to other methods on a file, and 404 to any other path under /graphiql/', async () => {
+  it('answers HEAD without a body, 405 to other methods on a file, and 404 to any other path under /graphiql/', async () => {
     const [bundle = ''] = (await assetPaths()).filter((p) => p.endsWith('/graphiql.js'));
+    const head = await fetch(`${app.url}${bundle}`, { method: 'HEAD' });
+    expect(head.status).toBe(200);
+    expect(head.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
+    expect(await head.text()).toBe('');
     const post = await fetch(`${app.url}${bundle}`, { method: 'POST', body: '' });
     expect(post.status).toBe(405);
-    expect(post.headers.get('allow')).toBe('GET');
+    expect(post.headers.get('allow')).toBe('GET, HEAD');
     for (const path of [bundle.replace(/\/[0-9a-f]{16}\//, '/0000000000000000/'), `${bundle}x`, '/graphiql/', '/graphiql']) {
       expect((await fetch(`${app.url}${path}`)).status, path).toBe(404);
     }

@@ -108,20 +108,8 @@ describe('the default reset page', () => {
   });
 });
 
+// Which paths run GraphQL (only /graphql) is tested in http-paths.test.ts.
 describe('paths', () => {
-  it.each(['/graphql/', '/x?a=/graphql', '/api/graphql', '/GRAPHQL'])(
-    'runs no GraphQL at %s, not even a forged form post',
-    async (path) => {
-      const res = await fetch(`${app.url}${path}`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        body: `query=${encodeURIComponent(mutation)}`,
-      });
-      expect(res.status).toBe(404);
-      expect(await res.text()).toBe('Not found');
-    },
-  );
-
   it('still serves health, the JWKS and the reset page', async () => {
     expect((await fetch(`${app.url}/health`)).status).toBe(200);
     expect((await fetch(`${app.url}/.well-known/jwks.json`)).status).toBe(200);

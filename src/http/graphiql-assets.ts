@@ -1,26 +1,16 @@
-import type { Plugin } from 'graphql-yoga';
-import type { GraphiQLAsset } from './graphiql.ts';
+import type { GraphiQL, GraphiQLAsset } from './graphiql.ts';
+import type { FixedRoute } from './router.ts';
 
 /**
- * GraphiQL's files, each on one exact path (any other path is not this handler's). GET only; the
- * path carries a version, so browsers keep a file for good; gzip when the client takes it.
+ * GraphiQL's files, each on one exact path. The path carries a version, so browsers keep a file
+ * for good; gzip when the client takes it.
  */
-export function useGraphiQLAssets(assets: ReadonlyMap<string, GraphiQLAsset>): Plugin {
-  return {
-    async onRequest({ request, url, endResponse, fetchAPI }) {
-      const asset = assets.get(url.pathname);
-      if (!asset) return;
-      if (request.method !== 'GET') {
-        endResponse(new fetchAPI.Response(null, { status: 405, headers: { allow: 'GET', 'cache-control': 'no-store' } }));
-        return;
-      }
-      endResponse(await serveGraphiQLAsset(request, asset));
-    },
-  };
+export function graphiqlAssetRoutes(graphiql: GraphiQL): [string, FixedRoute][] {
+  return [...graphiql.assets].map(([path, asset]) => [path, (req) => serveGraphiQLAsset(asset, req.headers['accept-encoding'])]);
 }
 
-export async function serveGraphiQLAsset(request: Request, asset: GraphiQLAsset): Promise<Response> {
-  const gzip = /\bgzip\b/i.test(request.headers.get('accept-encoding') ?? '');
+async function serveGraphiQLAsset(asset: GraphiQLAsset, acceptEncoding: string | undefined): Promise<Response> {
+  const gzip = /\bgzip\b/i.test(acceptEncoding ?? '');
   const headers: Record<string, string> = {
     'content-type': asset.type,
     'cache-control': 'public, max-age=31536000, immutable',

@@ -1,4 +1,3 @@
-import { blockFieldSuggestionsPlugin } from '@escape.tech/graphql-armor-block-field-suggestions';
 import { costLimitRule } from '@escape.tech/graphql-armor-cost-limit';
 import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases';
 import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
@@ -10,6 +9,7 @@ import type { Config } from '../config/config.ts';
 import { ERROR_CODES, type ErrorCode } from '../errors.ts';
 import { inputProblem } from './input-guard.ts';
 import { sensitiveFieldsOnceRule } from './sensitive-fields-rule.ts';
+import { useNoSuggestions } from './suggestions.ts';
 
 // Everything here runs before any resolver (and before the context is built): a request that
 // breaks one of these limits costs a parse and a validation, and nothing else. Validation results
@@ -89,7 +89,7 @@ function parseDocument(
 
 /**
  * Query limits (tokens, depth, aliases, directives, cost), the once-per-document rule for
- * sensitive fields, introspection when it is off, no field suggestions, and no array batching.
+ * sensitive fields, introspection when it is off, no name suggestions, and no array batching.
  */
 export function useGraphQLLimits(limits: Config['graphqlLimits']): Plugin[] {
   const rules = validationRules(limits);
@@ -121,7 +121,6 @@ export function useGraphQLLimits(limits: Config['graphqlLimits']): Plugin[] {
         };
       },
     },
-    // "Did you mean ...?" would let anyone map a schema with introspection off.
-    blockFieldSuggestionsPlugin({ mask: '' }) as Plugin,
+    useNoSuggestions(),
   ];
 }

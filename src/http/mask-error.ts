@@ -1,6 +1,7 @@
 import { GraphQLError } from 'graphql';
 import { AppError, ERROR_CODES, type ErrorCode } from '../errors.ts';
 import type { Logger } from '../log/logger.ts';
+import { withoutSuggestions } from './suggestions.ts';
 
 // GraphQL errors are recognised by name, not instanceof: the executor may load another copy of
 // the graphql package (ESM and CJS builds), whose GraphQLError is a different class.
@@ -43,7 +44,7 @@ export function createMaskError(logger: Logger) {
       if (yogaCode)
         return new GraphQLError(ERROR_CODES[yogaCode], { ...location, extensions: { ...graphqlError.extensions, code: yogaCode } });
       const code = graphqlError.extensions?.code ?? 'GRAPHQL_VALIDATION_FAILED';
-      return new GraphQLError(graphqlError.message, { ...location, extensions: { ...graphqlError.extensions, code } });
+      return new GraphQLError(withoutSuggestions(graphqlError.message), { ...location, extensions: { ...graphqlError.extensions, code } });
     }
     logger.error({ err: cause ?? error, path: graphqlError?.path }, 'unexpected error');
     return new GraphQLError('Unexpected error.', { ...location, extensions: { code: 'INTERNAL_SERVER_ERROR' } });

@@ -1,4 +1,4 @@
-import type { Plugin } from 'graphql-yoga';
+import type { FixedRoute } from './router.ts';
 
 // A minimal page behind the default reset link (PUBLIC_URL/reset-password), so the quick start
 // works end to end without an app of one's own. It only calls the public resetPassword mutation.
@@ -70,12 +70,9 @@ const ASSETS: Record<string, { type: string; body: string }> = {
   '/reset-password/page.css': { type: 'text/css; charset=utf-8', body: STYLE },
 };
 
-export function useResetPasswordPage(): Plugin {
-  return {
-    onRequest({ request, url, endResponse, fetchAPI }) {
-      const asset = ASSETS[url.pathname];
-      if (!asset || request.method !== 'GET') return;
-      endResponse(new fetchAPI.Response(asset.body, { status: 200, headers: { 'content-type': asset.type, ...SECURITY_HEADERS } }));
-    },
-  };
+export function resetPageRoutes(): [string, FixedRoute][] {
+  return Object.entries(ASSETS).map(([path, asset]) => [
+    path,
+    () => new Response(asset.body, { status: 200, headers: { 'content-type': asset.type, ...SECURITY_HEADERS } }),
+  ]);
 }

@@ -1,6 +1,6 @@
-import type { Plugin } from 'graphql-yoga';
 import type { Config } from '../config/config.ts';
 import type { JsonWebKeySet } from '../modules/signing-keys/signing-key.service.ts';
+import type { FixedRoute } from './router.ts';
 
 export const JWKS_PATH = '/.well-known/jwks.json';
 export const DISCOVERY_PATH = '/.well-known/openid-configuration';
@@ -16,7 +16,7 @@ const MAX_AGE_SECONDS = 300;
  * tokens without a shared secret. Gatehouse is not an OpenID provider (no authorization endpoint,
  * no ID tokens): the document names only what a verifier of its access tokens needs.
  */
-export function useWellKnown(config: Config, jwks: () => JsonWebKeySet): Plugin {
+export function wellKnownRoutes(config: Config, jwks: () => JsonWebKeySet): [string, FixedRoute][] {
   const { issuer, audience, policiesClaim } = config.tokens;
   const cacheControl = `public, max-age=${Math.min(MAX_AGE_SECONDS, config.tokens.keyActivationDelaySeconds)}`;
   const discovery = () => ({
@@ -28,21 +28,14 @@ export function useWellKnown(config: Config, jwks: () => JsonWebKeySet): Plugin 
     access_token_audience: audience,
     graphql_endpoint: `${config.publicUrl}/graphql`,
   });
-  return {
-    onRequest({ request, url, endResponse, fetchAPI }) {
-      const body = url.pathname === JWKS_PATH ? jwks : url.pathname === DISCOVERY_PATH ? discovery : null;
-      if (!body) return;
-      const headers: Record<string, string> = {
-        'content-type': url.pathname === JWKS_PATH ? 'application/jwk-set+json' : 'application/json',
-        'cache-control': cacheControl,
-        // Public data by design; browsers of other origins may read it.
-        'access-control-allow-origin': '*',
-      };
-      if (request.method !== 'GET' && request.method !== 'HEAD') {
-        endResponse(new fetchAPI.Response(null, { status: 405, headers: { allow: 'GET, HEAD' } }));
-        return;
-      }
-      endResponse(new fetchAPI.Response(request.method === 'HEAD' ? null : JSON.stringify(body()), { status: 200, headers }));
-    },
-  };
+  const headers = (type: string) => ({
+    'content-type': type,
+    'cache-control': cacheControl,
+    // Public data by design; browsers of other origins may read it.
+    'access-control-allow-origin': '*',
+  });
+  return [
+    [JWKS_PATH, () => new Response(JSON.stringify(jwks()), { status: 200, headers: headers('application/jwk-set+json') })],
+    [DISCOVERY_PATH, () => new Response(JSON.stringify(discovery()), { status: 200, headers: headers('application/json') })],
+  ];
 }

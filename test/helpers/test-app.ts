@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import type { DestinationStream } from 'pino';
 import { inject } from 'vitest';
 import { type Config, loadConfig } from '../../src/config/config.ts';
 import { createDatabase, type Database } from '../../src/db/client.ts';
@@ -31,7 +32,12 @@ export const ADMIN_EMAIL = 'admin@gatehouse.test';
  * sending mail to a real in-process SMTP server. Only configuration differs from production:
  * cheap argon2 parameters, and per-operation rate limits out of reach unless a test sets them.
  */
-export async function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+export interface TestAppOptions {
+  /** Where the server's real logger writes (default: stdout, silent unless TEST_LOG_LEVEL is set). */
+  logDestination?: DestinationStream;
+}
+
+export async function startTestApp(env: Record<string, string> = {}, options: TestAppOptions = {}): Promise<TestApp> {
   const databaseUrl = env.DATABASE_URL ?? inject('databaseUrl');
   const smtp = await startSmtpCatcher();
   const dataDir = await mkdtemp(path.join(tmpdir(), 'gatehouse-test-'));
@@ -53,7 +59,7 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
   });
   let server: Awaited<ReturnType<typeof startServer>>;
   try {
-    server = await startServer(config, createLogger(config.logLevel), { migrate: false });
+    server = await startServer(config, createLogger(config.logLevel, options.logDestination), { migrate: false });
   } catch (error) {
     // Tests may expect a start to fail; leave nothing running behind.
     await smtp.close();

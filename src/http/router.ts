@@ -1,0 +1,129 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { sendNodeResponse } from '@whatwg-node/server';
+import type { ErrorCode } from '../errors.ts';
+import type { Logger } from '../log/logger.ts';
+import { errorBody, errorResponse } from './error-response.ts';
+import { applySecurityHeaders, type SecurityHeaders } from './headers.ts';
+
+/**
+ * A fixed resource: answers GET (and HEAD, without the body); it never reads a request body. It
+ * may read the headers (content negotiation) and answer later (a file loaded on first use).
+ */
+export type FixedRoute = (req: IncomingMessage) => Response | Promise<Response>;
+
+export interface RouterOptions {
+  /** The one pathname GraphQL is served at. */
+  graphqlPath: string;
+  /** The GraphQL server (Yoga), handed only requests for exactly `graphqlPath`. */
+  graphql: (req: IncomingMessage, res: ServerResponse) => Response | Promise<Response>;
+  /** Every other pathname that is served, by exact pathname. */
+  routes: ReadonlyMap<string, FixedRoute>;
+  security: SecurityHeaders;
+  logger: Logger;
+}
+
+export interface Router {
+  handleRequest(req: IncomingMessage, res: ServerResponse): void;
+  /** For node:http's `clientError`: requests Node could not parse get a documented answer too. */
+  handleClientError(error: Error & { code?: string }, socket: Duplex): void;
+}
+
+// What a Host header may be: a DNS name, an IPv4 address or a bracketed IPv6 address, and a port.
+const HOST = /^(?:[A-Za-z0-9._~-]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
+
+/**
+ * The front of the service. Requests are routed by their pathname exactly as sent: no decoding,
+ * no dot-segment removal, case-sensitive, the query string ignored. `/graphql` goes to GraphQL;
+ * a fixed route answers GET/HEAD; everything else is a 404. So no path but `/graphql` can run an
+ * operation, and the CSRF check, no-store and cookie handling (which live in the GraphQL server)
+ * apply to every operation. Every response, errors included, leaves through one place that sets
+ * the security headers; nothing a handler throws reaches the client beyond a masked error.
+ */
+export function createRouter(options: RouterOptions): Router {
+  const { graphqlPath, routes, security, logger } = options;
+
+  function route(req: IncomingMessage, res: ServerResponse): Response | Promise<Response> {
+    const accept = req.headers.accept;
+    const host = req.headers.host;
+    // HTTP/1.1 requires Host; a malformed one would otherwise make the request URL unparsable.
+    if (host === undefined ? req.httpVersion !== '1.0' : !isValidHost(host)) return errorResponse(400, 'BAD_REQUEST', { accept });
+    const target = req.url ?? '';
+    // Origin-form only (`/path?query`): absolute-form and `*` name nothing served here.
+    if (!target.startsWith('/')) return errorResponse(404, 'NOT_FOUND', { accept });
+    const queryStart = target.indexOf('?');
+    const pathname = queryStart === -1 ? target : target.slice(0, queryStart);
+    if (pathname === graphqlPath) return options.graphql(req, res);
+    const fixed = routes.get(pathname);
+    if (!fixed) return errorResponse(404, 'NOT_FOUND', { accept });
+    if (req.method === 'GET') return fixed(req);
+    if (req.method === 'HEAD') {
+      return Promise.resolve(fixed(req)).then((response) => new Response(null, { status: response.status, headers: response.headers }));
+    }
+    return errorResponse(405, 'METHOD_NOT_ALLOWED', { accept, headers: { allow: 'GET, HEAD' } });
+  }
+
+  async function respond(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    let response: Response;
+    try {
+      response = await route(req, res);
+    } catch (error) {
+      logger.error({ err: error }, 'unexpected error while handling a request');
+      response = errorResponse(500, 'INTERNAL_SERVER_ERROR', { accept: req.headers.accept });
+    }
+    applySecurityHeaders(response.headers, security);
+    await sendNodeResponse(response, res, req, false);
+  }
+
+  return {
+    handleRequest(req, res) {
+      respond(req, res).catch((error: unknown) => {
+        logger.error({ err: error }, 'could not send a response');
+        if (!res.headersSent) {
+          res.writeHead(500, rawErrorHeaders(security)).end(errorBody('INTERNAL_SERVER_ERROR'));
+        } else {
+          res.destroy();
+        }
+      });
+    },
+
+    handleClientError(error, socket) {
+      // Nothing to answer on a connection that is gone, or whose response has begun.
+      const inFlight = (socket as Duplex & { _httpMessage?: ServerResponse })._httpMessage;
+      if (error.code === 'ECONNRESET' || !socket.writable || inFlight?.headersSent) {
+        socket.destroy();
+        return;
+      }
+      const [status, code]: [number, ErrorCode] =
+        error.code === 'HPE_HEADER_OVERFLOW'
+          ? [431, 'BAD_REQUEST']
+          : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+            ? [408, 'REQUEST_TIMEOUT']
+            : [400, 'BAD_REQUEST'];
+      const body = errorBody(code);
+      const headers = Object.entries({ ...rawErrorHeaders(security), 'content-length': String(Buffer.byteLength(body)) })
+        .map(([name, value]) => `${name}: ${value}\r\n`)
+        .join('');
+      socket.end(`HTTP/1.1 ${status} ${STATUS_TEXT[status]}\r\n${headers}connection: close\r\n\r\n${body}`);
+    },
+  };
+}
+
+const STATUS_TEXT: Record<number, string> = { 400: 'Bad Request', 408: 'Request Timeout', 431: 'Request Header Fields Too Large' };
+
+function rawErrorHeaders(security: SecurityHeaders): Record<string, string> {
+  const headers = new Headers({ 'content-type': 'application/json; charset=utf-8' });
+  applySecurityHeaders(headers, security);
+  return Object.fromEntries(headers);
+}
+
+function isValidHost(host: string): boolean {
+  if (!HOST.test(host)) return false;
+  try {
+    // What the HTTP adapter will build the request URL from (it refuses e.g. 1.2.3.999).
+    new URL(`http://${host}/`);
+    return true;
+  } catch {
+    return false;
+  }
+}
