@@ -1,4 +1,4 @@
-import { Client, type CombinedError, cacheExchange, fetchExchange, makeOperation, type Operation } from '@urql/core';
+import { Client, type CombinedError, cacheExchange, fetchExchange } from '@urql/core';
 import { authExchange } from '@urql/exchange-auth';
 import { LoginDocument, LogoutDocument, RefreshDocument, RegisterDocument, ViewerDocument } from './generated/graphql.ts';
 
@@ -25,18 +25,6 @@ const AUTH_CODES = new Set(['TOKEN_EXPIRED', 'INVALID_TOKEN']);
 
 const isAuthError = (error: CombinedError | undefined) => !!error?.graphQLErrors.some((e) => AUTH_CODES.has(e.extensions?.code as string));
 
-/**
- * The operation with the bearer header of the current session, or with none. (A retried operation
- * still carries the header of its first attempt, so it must be replaced or taken away, which
- * utils.appendHeaders cannot do.)
- */
-function withBearer(operation: Operation, accessToken: string | undefined): Operation {
-  const options = typeof operation.context.fetchOptions === 'function' ? operation.context.fetchOptions() : operation.context.fetchOptions;
-  const { authorization: _old, ...headers } = (options?.headers ?? {}) as Record<string, string>;
-  if (accessToken) headers.authorization = `Bearer ${accessToken}`;
-  return makeOperation(operation.kind, operation, { ...operation.context, fetchOptions: { ...options, headers } });
-}
-
 export interface GatehouseUrqlOptions {
   /** The GraphQL endpoint, e.g. http://127.0.0.1:4000/graphql */
   url: string;
@@ -51,7 +39,8 @@ export function createGatehouseUrql({ url, fetch }: GatehouseUrqlOptions) {
   };
 
   const auth = authExchange(async (utils) => ({
-    addAuthToOperation: (operation) => withBearer(operation, session?.accessToken),
+    addAuthToOperation: (operation) =>
+      session ? utils.appendHeaders(operation, { authorization: `Bearer ${session.accessToken}` }) : operation,
     willAuthError: () => session !== null && Date.now() >= session.refreshAt,
     didAuthError: (error) => isAuthError(error),
     async refreshAuth() {
@@ -62,8 +51,10 @@ export function createGatehouseUrql({ url, fetch }: GatehouseUrqlOptions) {
         keep(result.data.refresh);
         refreshes += 1;
       } else if (isAuthError(result.error)) {
-        // The session is over: operations go on signed out, and the app asks to log in again.
+        // The session is over: the operations waiting for it fail with this error; log in again.
+        // (A network failure keeps the session: they are sent once more, and may be retried.)
         session = null;
+        throw result.error;
       }
     },
   }));
