@@ -1,20 +1,31 @@
-import { request } from 'node:http';
+import { createServer, request, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApp } from '../src/app.ts';
 import { loadConfig } from '../src/config/config.ts';
+import { createLogger } from '../src/log/logger.ts';
 import { startTestApp, type TestApp } from './helpers/test-app.ts';
 
-// What the browser test (graphiql-browser.test.ts) proves in Chromium, checked here over HTTP:
-// the page and every file it needs come from this server, under a CSP that names no other host.
+// What the browser test (browser.test.ts) proves in Chromium, checked here over HTTP: the page
+// and every file it needs come from this server, under a CSP that names no other host.
 
 let app: TestApp;
-let off: TestApp;
+// The same services behind a second listener, with GRAPHIQL=false.
+let off: { url: string; server: Server };
 beforeAll(async () => {
-  [app, off] = await Promise.all([startTestApp(), startTestApp({ GRAPHIQL: 'false' })]);
+  app = await startTestApp();
+  const router = createApp({ config: { ...app.config, graphiql: false }, services: app.services, logger: createLogger('silent') });
+  const server = createServer((req, res) => router.handleRequest(req, res));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  off = { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server };
 });
-afterAll(() => Promise.all([app.close(), off.close()]));
+afterAll(async () => {
+  await new Promise((resolve) => off?.server.close(resolve));
+  await app?.close();
+});
 
-const openPage = (target: TestApp, path = '/graphql') => fetch(`${target.url}${path}`, { headers: { accept: 'text/html' } });
+const openPage = (target: { url: string }, path = '/graphql') => fetch(`${target.url}${path}`, { headers: { accept: 'text/html' } });
 
 async function assetPaths(): Promise<string[]> {
   const html = await (await openPage(app)).text();
