@@ -8,17 +8,18 @@ const scalars = {
   JSON: { input: 'unknown', output: 'unknown' },
 };
 
-const clientPreset = (documents: string[]): CodegenConfig['generates'][string] => ({
+const clientPreset = (documents: string[], presetConfig: Record<string, unknown> = {}): CodegenConfig['generates'][string] => ({
   documents,
   preset: 'client',
-  presetConfig: { fragmentMasking: false },
+  presetConfig: { fragmentMasking: false, ...presetConfig },
   config: { useTypeImports: true, emitLegacyCommonJSImports: false, enumsAsTypes: true, scalars },
 });
 
 const config: CodegenConfig = {
   schema: 'schema.graphql',
   generates: {
-    'test/generated/': clientPreset(['test/operations/**/*.graphql']),
+    // persisted-documents.json: the manifest of trusted documents (PERSISTED_OPERATIONS_MANIFEST).
+    'test/generated/': clientPreset(['test/operations/**/*.graphql'], { persistedDocuments: { hashAlgorithm: 'sha256' } }),
     'examples/apollo-client/generated/': clientPreset(['examples/apollo-client/*.graphql']),
     'examples/urql/generated/': clientPreset(['examples/urql/*.graphql']),
   },

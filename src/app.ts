@@ -10,6 +10,7 @@ import { graphiqlAssetRoutes } from './http/graphiql-assets.ts';
 import { useGraphQLLimits } from './http/graphql-limits.ts';
 import { responseCookiesByRequest, securityHeaders, useGraphQLResponseHeaders } from './http/headers.ts';
 import { createMaskError } from './http/mask-error.ts';
+import { usePersistedQueries } from './http/persisted-operations.ts';
 import { resetPageRoutes } from './http/reset-page.ts';
 import { createRouter, type FixedRoute, type Router } from './http/router.ts';
 import { wellKnownRoutes } from './http/well-known.ts';
@@ -76,6 +77,7 @@ function createGraphQLServer({ config, services, logger }: AppDependencies, grap
     logging: createYogaLogger(logger),
     plugins: [
       useCsrfPrevention(),
+      ...usePersistedQueries(config.persistedOperations),
       useGraphQLResponseHeaders({ cors: config.cors.origins.length > 0, graphiqlCsp: graphiql?.csp ?? null }),
       ...useGraphQLLimits(config.graphqlLimits),
     ],

@@ -13,7 +13,7 @@ export const ERROR_CODES = {
   LAST_ADMIN: 'This would leave no active administrator.',
   INVALID_CURRENT_PASSWORD: 'The current password is not correct.',
   GRAPHQL_VALIDATION_FAILED: 'The request is not a valid GraphQL operation for this schema.',
-  CSRF_REJECTED: 'This request needs a JSON content type or a CSRF-prevention header.',
+  CSRF_REJECTED: 'Send a POST with a JSON body, or a GET with an Authorization or CSRF-prevention header.',
   RATE_LIMITED: 'Too many attempts. Try again later.',
   OTP_REQUIRED: 'This account needs a code from its authenticator app (or a recovery code).',
   INVALID_OTP: 'The code is wrong, expired or already used.',
@@ -30,6 +30,12 @@ export const ERROR_CODES = {
   BAD_REQUEST: 'The request is malformed.',
   METHOD_NOT_ALLOWED: 'This method is not allowed here.',
   REQUEST_TIMEOUT: 'The request took too long to arrive.',
+  // Apollo's automatic persisted queries name these messages in their protocol.
+  PERSISTED_QUERY_NOT_FOUND: 'PersistedQueryNotFound',
+  PERSISTED_QUERY_NOT_SUPPORTED: 'PersistedQueryNotSupported',
+  PERSISTED_QUERY_MISMATCH: 'PersistedQueryMismatch',
+  PERSISTED_OPERATION_NOT_FOUND: 'This operation is not one of the trusted operations this server runs.',
+  PERSISTED_OPERATIONS_ONLY: 'This server runs trusted operations only: send the id of a known operation, not a document.',
   INTERNAL_SERVER_ERROR: 'Unexpected error.',
 } as const;
 

@@ -146,7 +146,27 @@ const envSchema = z.object({
   GRAPHQL_MAX_COST: limitOrOff(500, 1_000_000),
   CORS_ORIGINS: z.string().optional(),
   CORS_MAX_AGE: duration('10m'),
+  CORS_ALLOW_HEADERS: z.string().optional(),
+  AUTOMATIC_PERSISTED_QUERIES: bool(true),
+  APQ_CACHE_MAX_BYTES: int(5_242_880, 1024, 1_073_741_824),
+  PERSISTED_OPERATIONS_ONLY: bool(false),
+  PERSISTED_OPERATIONS_MANIFEST: z.string().min(1).optional(),
 });
+
+/**
+ * Request headers a browser on a CORS_ORIGINS origin may send: the standard set (JSON bodies,
+ * bearer tokens, the CSRF-prevention headers) plus Apollo Client's client-awareness headers.
+ */
+export const DEFAULT_CORS_ALLOW_HEADERS = [
+  'content-type',
+  'authorization',
+  'x-graphql-csrf',
+  'apollo-require-preflight',
+  'x-apollo-operation-name',
+  'graphql-preflight',
+  'apollographql-client-name',
+  'apollographql-client-version',
+] as const;
 
 /** The variables read from the environment (the README's configuration table documents each). */
 export const ENV_VARIABLES: readonly string[] = Object.keys(envSchema.shape);
@@ -235,6 +255,11 @@ function buildConfig(e: z.infer<typeof envSchema>, problems: string[], env: Env 
 
   if (e.LOGIN_LOCKOUT_BASE > e.LOGIN_LOCKOUT_MAX) problems.push('LOGIN_LOCKOUT_BASE: must not exceed LOGIN_LOCKOUT_MAX');
   const corsOrigins = readCorsOrigins(e.CORS_ORIGINS, problems);
+  const corsAllowHeaders = readHeaderNames(e.CORS_ALLOW_HEADERS, problems);
+  if (e.PERSISTED_OPERATIONS_ONLY && !e.PERSISTED_OPERATIONS_MANIFEST)
+    problems.push('PERSISTED_OPERATIONS_MANIFEST: required when PERSISTED_OPERATIONS_ONLY=true');
+  if (!e.PERSISTED_OPERATIONS_ONLY && e.PERSISTED_OPERATIONS_MANIFEST)
+    problems.push('PERSISTED_OPERATIONS_MANIFEST: only used with PERSISTED_OPERATIONS_ONLY=true');
   const operationRates = readOperationRates(env, problems);
 
   const dataDir = path.resolve(e.DATA_DIR);
@@ -304,10 +329,30 @@ function buildConfig(e: z.infer<typeof envSchema>, problems: string[], env: Env 
       maxDirectives: e.GRAPHQL_MAX_DIRECTIVES,
       maxCost: e.GRAPHQL_MAX_COST,
     },
-    cors: { origins: corsOrigins, maxAgeSeconds: e.CORS_MAX_AGE },
+    cors: { origins: corsOrigins, maxAgeSeconds: e.CORS_MAX_AGE, allowHeaders: corsAllowHeaders },
+    persistedOperations: {
+      // Trusted documents: only the manifest's operations run; APQ would let anyone add to it.
+      only: e.PERSISTED_OPERATIONS_ONLY ?? false,
+      manifest: e.PERSISTED_OPERATIONS_MANIFEST ? path.resolve(e.PERSISTED_OPERATIONS_MANIFEST) : null,
+      automatic: !e.PERSISTED_OPERATIONS_ONLY && (e.AUTOMATIC_PERSISTED_QUERIES ?? true),
+      apqCacheMaxBytes: e.APQ_CACHE_MAX_BYTES,
+    },
     // Browsers must keep to https once they have reached an https PUBLIC_URL.
     hsts: publicUrl.protocol === 'https:',
   };
+}
+
+/** Header names (RFC 9110 tokens), lower-cased; unset means DEFAULT_CORS_ALLOW_HEADERS. */
+function readHeaderNames(value: string | undefined, problems: string[]): string[] {
+  if (value === undefined) return [...DEFAULT_CORS_ALLOW_HEADERS];
+  const names = value
+    .split(',')
+    .map((s) => s.trim().toLowerCase())
+    .filter(Boolean);
+  for (const name of names) {
+    if (!/^[!#$%&'*+.^_`|~0-9a-z-]+$/.test(name)) problems.push(`CORS_ALLOW_HEADERS: "${name}" is not a header name`);
+  }
+  return [...new Set(names)];
 }
 
 /**

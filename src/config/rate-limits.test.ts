@@ -31,7 +31,21 @@ describe('abuse-resistance settings', () => {
       maxDirectives: 20,
       maxCost: 500,
     });
-    expect(config.cors).toEqual({ origins: [], maxAgeSeconds: 600 });
+    expect(config.cors).toEqual({
+      origins: [],
+      maxAgeSeconds: 600,
+      allowHeaders: [
+        'content-type',
+        'authorization',
+        'x-graphql-csrf',
+        'apollo-require-preflight',
+        'x-apollo-operation-name',
+        'graphql-preflight',
+        'apollographql-client-name',
+        'apollographql-client-version',
+      ],
+    });
+    expect(config.persistedOperations).toEqual({ only: false, manifest: null, automatic: true, apqCacheMaxBytes: 5_242_880 });
     expect(config.hsts).toBe(false);
   });
 

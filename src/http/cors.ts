@@ -1,6 +1,5 @@
 import type { YogaServerOptions } from 'graphql-yoga';
 import type { Config } from '../config/config.ts';
-import { CSRF_HEADERS } from './csrf.ts';
 
 type CorsOption = YogaServerOptions<object, object>['cors'];
 
@@ -22,7 +21,7 @@ export function corsOptions(cors: Config['cors']): CorsOption {
       origin,
       credentials: true,
       methods: ['GET', 'POST'],
-      allowedHeaders: ['content-type', 'authorization', ...CSRF_HEADERS],
+      allowedHeaders: cors.allowHeaders,
       maxAge: cors.maxAgeSeconds,
     };
   };

@@ -12,8 +12,19 @@ type GraphQLErrorLike = Error & {
   nodes?: GraphQLError['nodes'];
 };
 
-/** Yoga's own request errors, under our documented codes and messages. */
-const YOGA_CODES: Record<string, ErrorCode> = { REQUEST_ENTITY_TOO_LARGE: 'REQUEST_TOO_LARGE' };
+/**
+ * Yoga's own request errors, under our documented codes and fixed messages; Yoga's message
+ * ("Must provide query string.", "POST body sent invalid JSON.") goes to `extensions.reason`.
+ * Its 405 for a mutation over GET is a BAD_REQUEST to Yoga, METHOD_NOT_ALLOWED here.
+ */
+function yogaCode(extensions: Record<string, unknown> | undefined): ErrorCode | null {
+  const code = extensions?.code;
+  const status = (extensions?.http as { status?: number } | undefined)?.status;
+  if (code === 'REQUEST_ENTITY_TOO_LARGE') return 'REQUEST_TOO_LARGE';
+  if (code === 'BAD_REQUEST') return status === 405 ? 'METHOD_NOT_ALLOWED' : 'BAD_REQUEST';
+  if (code === 'OPERATION_RESOLUTION_FAILURE') return 'BAD_REQUEST';
+  return null;
+}
 
 const isGraphQLError = (error: unknown): error is GraphQLErrorLike => error instanceof Error && error.name === 'GraphQLError';
 
@@ -40,9 +51,13 @@ export function createMaskError(logger: Logger) {
       return new GraphQLError(cause.message, { ...location, extensions: { ...cause.extensions, code: cause.code } });
     }
     if (graphqlError && cause === undefined) {
-      const yogaCode = YOGA_CODES[String(graphqlError.extensions?.code)];
-      if (yogaCode)
-        return new GraphQLError(ERROR_CODES[yogaCode], { ...location, extensions: { ...graphqlError.extensions, code: yogaCode } });
+      const mapped = yogaCode(graphqlError.extensions);
+      if (mapped) {
+        // `http` sets the status and headers (Allow); `originalError` would echo a JSON parser's message.
+        const { originalError: _, ...extensions } = graphqlError.extensions ?? {};
+        const reason = mapped === 'REQUEST_TOO_LARGE' ? {} : { reason: graphqlError.message };
+        return new GraphQLError(ERROR_CODES[mapped], { ...location, extensions: { ...extensions, ...reason, code: mapped } });
+      }
       const code = graphqlError.extensions?.code ?? 'GRAPHQL_VALIDATION_FAILED';
       return new GraphQLError(withoutSuggestions(graphqlError.message), { ...location, extensions: { ...graphqlError.extensions, code } });
     }
