@@ -5,7 +5,8 @@ import { schema } from './graphql/schema.ts';
 import { buildContext } from './http/context.ts';
 import { corsOptions } from './http/cors.ts';
 import { useCsrfPrevention } from './http/csrf.ts';
-import { prepareGraphiQL } from './http/graphiql.ts';
+import { type GraphiQL, prepareGraphiQL } from './http/graphiql.ts';
+import { graphiqlAssetRoutes } from './http/graphiql-assets.ts';
 import { useGraphQLLimits } from './http/graphql-limits.ts';
 import { responseCookiesByRequest, securityHeaders, useGraphQLResponseHeaders } from './http/headers.ts';
 import { createMaskError } from './http/mask-error.ts';
@@ -31,11 +32,13 @@ export interface AppDependencies {
  * and the GraphQL server behind it, which only ever sees requests for GRAPHQL_PATH.
  */
 export function createApp({ config, services, logger }: AppDependencies): Router {
-  const yoga = createGraphQLServer({ config, services, logger });
+  const graphiql = config.graphiql ? prepareGraphiQL({ title: 'Gatehouse' }) : null;
+  const yoga = createGraphQLServer({ config, services, logger }, graphiql);
   const routes = new Map<string, FixedRoute>([
     [HEALTH_PATH, () => Response.json({ status: 'ok' }, { headers: { 'cache-control': 'no-store' } })],
     ...wellKnownRoutes(config, () => services.signingKeys.jwks()),
     ...resetPageRoutes(),
+    ...(graphiql ? graphiqlAssetRoutes(graphiql) : []),
   ]);
   return createRouter({
     graphqlPath: GRAPHQL_PATH,
@@ -46,8 +49,7 @@ export function createApp({ config, services, logger }: AppDependencies): Router
   });
 }
 
-function createGraphQLServer({ config, services, logger }: AppDependencies) {
-  const graphiql = config.graphiql ? prepareGraphiQL({ title: 'Gatehouse' }) : null;
+function createGraphQLServer({ config, services, logger }: AppDependencies, graphiql: GraphiQL | null) {
   return createYoga<{ req?: IncomingMessage; res?: ServerResponse }>({
     schema,
     graphqlEndpoint: GRAPHQL_PATH,
@@ -60,8 +62,9 @@ function createGraphQLServer({ config, services, logger }: AppDependencies) {
       return context;
     },
     maskedErrors: { maskError: createMaskError(logger) },
-    graphiql: config.graphiql ? { title: 'Gatehouse' } : false,
-    // The very page whose inline scripts the CSP names by hash.
+    graphiql: graphiql ? { title: 'Gatehouse' } : false,
+    // Served from this server's own files (the router's /graphiql/ routes), under the CSP that
+    // useGraphQLResponseHeaders sets.
     ...(graphiql ? { renderGraphiQL: () => graphiql.html } : {}),
     landingPage: false,
     // File uploads are not part of this API, and multipart bodies would dodge CSRF checks.

@@ -1,41 +1,150 @@
 import { createHash } from 'node:crypto';
-import { type GraphiQLOptions, renderGraphiQL } from 'graphql-yoga';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { gzip } from 'node:zlib';
+import type { GraphiQLOptions } from 'graphql-yoga';
 
-export interface GraphiQLPage {
+// GraphiQL from this server alone, so air-gapped installs get an explorer too. The assets are the
+// ones @graphql-yoga/render-graphiql ships prebuilt (GraphiQL, React, Monaco and its workers as
+// strings); instead of inlining ~9 MB into every page as that package does, they are served as
+// files under one versioned path, cached for good, and the page is a few lines of HTML that a CSP
+// of 'self' sources covers: no inline script, no 'unsafe-eval', no other host.
+
+const GRAPHIQL_ASSET_DIR = '/graphiql/';
+const gzipAsync = promisify(gzip);
+
+/** The bundle's exports: strings, as @graphql-yoga/render-graphiql/graphiql defines them. */
+interface Bundle {
+  js: string;
+  css: string;
+  editorWorkerService: string;
+  jsonWorker: string;
+  graphqlWorker: string;
+  favicon: string;
+}
+
+interface AssetSpec {
+  type: string;
+  body: (bundle: Bundle) => string | Uint8Array<ArrayBuffer>;
+}
+
+const JS = 'text/javascript; charset=utf-8';
+
+// Monaco asks for a worker by label; each label is one file here.
+const WORKERS = { editorWorkerService: 'editor.worker.js', json: 'json.worker.js', graphql: 'graphql.worker.js' } as const;
+
+// Runs before the bundle (Monaco reads its environment when it loads) and renders once the
+// document has parsed, by which time the bundle has defined YogaGraphiQL.
+const BOOT_SCRIPT = `(() => {
+  const base = document.currentScript.src.replace(/[^/]*$/, '');
+  const workers = ${JSON.stringify(WORKERS)};
+  self.MonacoEnvironment = { globalAPI: false, getWorkerUrl: (_moduleId, label) => base + workers[label] };
+  document.addEventListener('DOMContentLoaded', () => {
+    const options = JSON.parse(document.getElementById('graphiql-options').textContent);
+    YogaGraphiQL.renderYogaGraphiQL(document.getElementById('root'), options);
+  });
+})();
+`;
+
+const ASSETS: Record<string, AssetSpec> = {
+  'boot.js': { type: JS, body: () => BOOT_SCRIPT },
+  'graphiql.js': { type: JS, body: (b) => b.js },
+  'graphiql.css': { type: 'text/css; charset=utf-8', body: (b) => b.css },
+  [WORKERS.editorWorkerService]: { type: JS, body: (b) => b.editorWorkerService },
+  [WORKERS.json]: { type: JS, body: (b) => b.jsonWorker },
+  [WORKERS.graphql]: { type: JS, body: (b) => b.graphqlWorker },
+  'favicon.ico': { type: 'image/x-icon', body: (b) => Buffer.from(b.favicon.slice(b.favicon.indexOf(',') + 1), 'base64') },
+};
+
+export interface GraphiQLAsset {
+  type: string;
+  /** The file's bytes, loaded on first use: the bundle is not read unless someone opens GraphiQL. */
+  load(): Promise<Uint8Array<ArrayBuffer>>;
+  /** The same, gzipped once and kept (the bundle is ~9 MB, ~2 MB compressed). */
+  loadGzipped(): Promise<Uint8Array<ArrayBuffer>>;
+}
+
+export interface GraphiQL {
+  /** The page served on the GraphQL endpoint to a browser. */
   html: string;
+  /** Its Content-Security-Policy. */
   csp: string;
+  /** Exact path -> asset. Paths carry a version, so each may be cached as immutable. */
+  assets: ReadonlyMap<string, GraphiQLAsset>;
 }
 
-const CDN_BASE = /https:\/\/unpkg\.com\/@graphql-yoga\/graphiql@[\w.-]+\//;
-const INLINE_SCRIPT = /<script>([\s\S]*?)<\/script>/g;
+const CSP = [
+  "default-src 'none'",
+  "script-src 'self'",
+  // Monaco and GraphiQL set style attributes and inject style elements at run time.
+  "style-src 'self' 'unsafe-inline'",
+  "img-src 'self' data:",
+  "font-src 'self' data:",
+  "connect-src 'self'",
+  "worker-src 'self'",
+  "frame-ancestors 'none'",
+  "base-uri 'none'",
+  "form-action 'none'",
+].join('; ');
 
-/**
- * Yoga's GraphiQL page, rendered once, with a Content-Security-Policy made for exactly that page:
- * its inline scripts by hash, scripts, styles and Monaco's workers only from the pinned version
- * of @graphql-yoga/graphiql on the CDN it names, no framing, no forms, no base tag.
- * 'unsafe-eval' stays because GraphiQL's bundles have needed it (this could not be checked in a
- * browser here, with no network to the CDN); with every script source pinned, nothing else can
- * run to use it. Style attributes are inline by Monaco's design, hence 'unsafe-inline' for styles.
- */
-export function prepareGraphiQL(options: GraphiQLOptions): GraphiQLPage {
-  const html = String(renderGraphiQL(options));
-  const cdn = CDN_BASE.exec(html)?.[0] ?? 'https://unpkg.com/';
-  const hashes = [...html.matchAll(INLINE_SCRIPT)].map((m) => hashSource(m[1] ?? ''));
-  const csp = [
-    "default-src 'none'",
-    `script-src ${[...hashes, cdn, "'unsafe-eval'"].join(' ')}`,
-    `style-src ${cdn} 'unsafe-inline'`,
-    `font-src ${cdn} data:`,
-    "img-src 'self' data: https://raw.githubusercontent.com/graphql-hive/graphql-yoga/",
-    // The page fetches Monaco's worker sources from the CDN and runs them as blob: workers.
-    `connect-src 'self' ${cdn}`,
-    'worker-src blob:',
-    "frame-ancestors 'none'",
-    "base-uri 'none'",
-    "form-action 'none'",
-    "object-src 'none'",
-  ].join('; ');
-  return { html, csp };
+export function prepareGraphiQL(options: GraphiQLOptions): GraphiQL {
+  const version = createHash('sha256').update(bundleVersion()).update(BOOT_SCRIPT).digest('hex').slice(0, 16);
+  const dir = `${GRAPHIQL_ASSET_DIR}${version}/`;
+  const bundle = once(() => import('@graphql-yoga/render-graphiql/graphiql'));
+  const assets = new Map<string, GraphiQLAsset>();
+  for (const [name, spec] of Object.entries(ASSETS)) {
+    const load = once(async () => {
+      const body = spec.body(await bundle());
+      return typeof body === 'string' ? Buffer.from(body) : body;
+    });
+    const loadGzipped = once(async () => gzipAsync(await load()));
+    assets.set(`${dir}${name}`, { type: spec.type, load, loadGzipped });
+  }
+  return { html: renderPage(dir, options), csp: CSP, assets };
 }
 
-const hashSource = (script: string) => `'sha256-${createHash('sha256').update(script).digest('base64')}'`;
+/** Runs `load` once and keeps the result; a failure is not kept, so the next call tries again. */
+function once<T>(load: () => Promise<T>): () => Promise<T> {
+  let pending: Promise<T> | null = null;
+  return () =>
+    (pending ??= load().catch((error: unknown) => {
+      pending = null;
+      throw error;
+    }));
+}
+
+function renderPage(dir: string, options: GraphiQLOptions): string {
+  const title = escapeHtml(options.title ?? 'GraphiQL');
+  // A JSON data block is not script: the CSP does not have to allow it. `<` is escaped so no value
+  // can close the element.
+  const json = JSON.stringify(options).replace(/</g, '\\u003c');
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>${title}</title>
+<link rel="icon" href="${dir}favicon.ico">
+<link rel="stylesheet" href="${dir}graphiql.css">
+</head>
+<body id="body" class="no-focus-outline">
+<noscript>GraphiQL needs JavaScript.</noscript>
+<div id="root"></div>
+<script type="application/json" id="graphiql-options">${json}</script>
+<script src="${dir}boot.js"></script>
+<script src="${dir}graphiql.js"></script>
+</body>
+</html>
+`;
+}
+
+/** The installed bundle's version, read without loading the bundle itself. */
+function bundleVersion(): string {
+  const require = createRequire(import.meta.url);
+  const entry = require.resolve('@graphql-yoga/render-graphiql');
+  const manifest = JSON.parse(readFileSync(path.join(path.dirname(entry), '..', 'package.json'), 'utf8')) as { version: string };
+  return manifest.version;
+}
+
+const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);

@@ -6,8 +6,11 @@ import type { Logger } from '../log/logger.ts';
 import { errorBody, errorResponse } from './error-response.ts';
 import { applySecurityHeaders, type SecurityHeaders } from './headers.ts';
 
-/** A fixed resource: answers GET (and HEAD, without the body); it never reads a request body. */
-export type FixedRoute = () => Response;
+/**
+ * A fixed resource: answers GET (and HEAD, without the body); it never reads a request body. It
+ * may read the headers (content negotiation) and answer later (a file loaded on first use).
+ */
+export type FixedRoute = (req: IncomingMessage) => Response | Promise<Response>;
 
 export interface RouterOptions {
   /** The one pathname GraphQL is served at. */
@@ -53,10 +56,9 @@ export function createRouter(options: RouterOptions): Router {
     if (pathname === graphqlPath) return options.graphql(req, res);
     const fixed = routes.get(pathname);
     if (!fixed) return errorResponse(404, 'NOT_FOUND', { accept });
-    if (req.method === 'GET') return fixed();
+    if (req.method === 'GET') return fixed(req);
     if (req.method === 'HEAD') {
-      const response = fixed();
-      return new Response(null, { status: response.status, headers: response.headers });
+      return Promise.resolve(fixed(req)).then((response) => new Response(null, { status: response.status, headers: response.headers }));
     }
     return errorResponse(405, 'METHOD_NOT_ALLOWED', { accept, headers: { allow: 'GET, HEAD' } });
   }

@@ -127,30 +127,30 @@ export type UserStatus =
   | 'SUSPENDED'
   | 'UNVERIFIED';
 
-export type RoleFieldsFragment = { id: string, name: string, description: string | null, createdAt: unknown, parent: { id: string, name: string } | null, policies: Array<{ id: string, name: string }> };
+export type RoleFieldsFragment = { id: string, name: string, description: string | null, createdAt: string, parent: { id: string, name: string } | null, policies: Array<{ id: string, name: string }> };
 
-export type PolicyFieldsFragment = { id: string, name: string, description: string | null, isPublic: boolean, adminAccess: boolean, enforceTwoFactor: boolean, ipAllowList: Array<string>, createdAt: unknown };
+export type PolicyFieldsFragment = { id: string, name: string, description: string | null, isPublic: boolean, adminAccess: boolean, enforceTwoFactor: boolean, ipAllowList: Array<string>, createdAt: string };
 
 export type PermissionFieldsFragment = { id: string, resource: AccessResource, action: AccessAction, fields: Array<string>, presets: unknown, filter: unknown, policy: { id: string, name: string } };
 
 export type RolesQueryVariables = Exact<{ [key: string]: never; }>;
 
 
-export type RolesQuery = { roles: Array<{ id: string, name: string, description: string | null, createdAt: unknown, parent: { id: string, name: string } | null, policies: Array<{ id: string, name: string }> }> };
+export type RolesQuery = { roles: Array<{ id: string, name: string, description: string | null, createdAt: string, parent: { id: string, name: string } | null, policies: Array<{ id: string, name: string }> }> };
 
 export type RoleQueryVariables = Exact<{
   id: string | number;
 }>;
 
 
-export type RoleQuery = { role: { id: string, name: string, description: string | null, createdAt: unknown, parent: { id: string, name: string } | null, policies: Array<{ id: string, name: string }> } | null };
+export type RoleQuery = { role: { id: string, name: string, description: string | null, createdAt: string, parent: { id: string, name: string } | null, policies: Array<{ id: string, name: string }> } | null };
 
 export type CreateRoleMutationVariables = Exact<{
   input: CreateRoleInput;
 }>;
 
 
-export type CreateRoleMutation = { createRole: { id: string, name: string, description: string | null, createdAt: unknown, parent: { id: string, name: string } | null, policies: Array<{ id: string, name: string }> } };
+export type CreateRoleMutation = { createRole: { id: string, name: string, description: string | null, createdAt: string, parent: { id: string, name: string } | null, policies: Array<{ id: string, name: string }> } };
 
 export type UpdateRoleMutationVariables = Exact<{
   id: string | number;
@@ -158,7 +158,7 @@ export type UpdateRoleMutationVariables = Exact<{
 }>;
 
 
-export type UpdateRoleMutation = { updateRole: { id: string, name: string, description: string | null, createdAt: unknown, parent: { id: string, name: string } | null, policies: Array<{ id: string, name: string }> } };
+export type UpdateRoleMutation = { updateRole: { id: string, name: string, description: string | null, createdAt: string, parent: { id: string, name: string } | null, policies: Array<{ id: string, name: string }> } };
 
 export type DeleteRoleMutationVariables = Exact<{
   id: string | number;
@@ -170,21 +170,21 @@ export type DeleteRoleMutation = { deleteRole: boolean };
 export type PoliciesQueryVariables = Exact<{ [key: string]: never; }>;
 
 
-export type PoliciesQuery = { policies: Array<{ id: string, name: string, description: string | null, isPublic: boolean, adminAccess: boolean, enforceTwoFactor: boolean, ipAllowList: Array<string>, createdAt: unknown }> };
+export type PoliciesQuery = { policies: Array<{ id: string, name: string, description: string | null, isPublic: boolean, adminAccess: boolean, enforceTwoFactor: boolean, ipAllowList: Array<string>, createdAt: string }> };
 
 export type PolicyQueryVariables = Exact<{
   id: string | number;
 }>;
 
 
-export type PolicyQuery = { policy: { id: string, name: string, description: string | null, isPublic: boolean, adminAccess: boolean, enforceTwoFactor: boolean, ipAllowList: Array<string>, createdAt: unknown, permissions: Array<{ id: string, resource: AccessResource, action: AccessAction, fields: Array<string>, presets: unknown, filter: unknown, policy: { id: string, name: string } }> } | null };
+export type PolicyQuery = { policy: { id: string, name: string, description: string | null, isPublic: boolean, adminAccess: boolean, enforceTwoFactor: boolean, ipAllowList: Array<string>, createdAt: string, permissions: Array<{ id: string, resource: AccessResource, action: AccessAction, fields: Array<string>, presets: unknown, filter: unknown, policy: { id: string, name: string } }> } | null };
 
 export type CreatePolicyMutationVariables = Exact<{
   input: CreatePolicyInput;
 }>;
 
 
-export type CreatePolicyMutation = { createPolicy: { id: string, name: string, description: string | null, isPublic: boolean, adminAccess: boolean, enforceTwoFactor: boolean, ipAllowList: Array<string>, createdAt: unknown } };
+export type CreatePolicyMutation = { createPolicy: { id: string, name: string, description: string | null, isPublic: boolean, adminAccess: boolean, enforceTwoFactor: boolean, ipAllowList: Array<string>, createdAt: string } };
 
 export type UpdatePolicyMutationVariables = Exact<{
   id: string | number;
@@ -192,7 +192,7 @@ export type UpdatePolicyMutationVariables = Exact<{
 }>;
 
 
-export type UpdatePolicyMutation = { updatePolicy: { id: string, name: string, description: string | null, isPublic: boolean, adminAccess: boolean, enforceTwoFactor: boolean, ipAllowList: Array<string>, createdAt: unknown } };
+export type UpdatePolicyMutation = { updatePolicy: { id: string, name: string, description: string | null, isPublic: boolean, adminAccess: boolean, enforceTwoFactor: boolean, ipAllowList: Array<string>, createdAt: string } };
 
 export type DeletePolicyMutationVariables = Exact<{
   id: string | number;
@@ -299,7 +299,7 @@ export type ResetPasswordMutation = { resetPassword: boolean };
 export type ViewerSessionsQueryVariables = Exact<{ [key: string]: never; }>;
 
 
-export type ViewerSessionsQuery = { viewer: { id: string, sessions: Array<{ id: string, createdAt: unknown, lastUsedAt: unknown, expiresAt: unknown, userAgent: string | null, ip: string | null, current: boolean }> } | null };
+export type ViewerSessionsQuery = { viewer: { id: string, sessions: Array<{ id: string, createdAt: string, lastUsedAt: string, expiresAt: string, userAgent: string | null, ip: string | null, current: boolean }> } | null };
 
 export type RevokeSessionMutationVariables = Exact<{
   id: string | number;
