@@ -271,7 +271,7 @@ describe('admins and the last admin', () => {
       await solo.close();
       await database.drop();
     }
-  });
+  }, 120_000); // builds and migrates a database of its own
 });
 
 describe('hostile input', () => {
