@@ -123,6 +123,22 @@ describe('refresh-token reuse', () => {
     expect((await app.db.session.findUniqueOrThrow({ where: { id: sessionId } })).revokedAt).toBeNull();
   });
 
+  it('a session cookie used in a request counts as presented: a late replay of its parent revokes the session', async () => {
+    const user = await registerUser(app);
+    const login = await app.client.request(LoginDocument, { email: user.email, password: TEST_PASSWORD, mode: 'SESSION' });
+    const first = `gatehouse_session_token=${findCookie(login, 'gatehouse_session_token')!.value}`;
+    const refreshed = await app.client.request(RefreshDocument, { mode: 'SESSION' }, { cookie: first });
+    const second = `gatehouse_session_token=${findCookie(refreshed, 'gatehouse_session_token')!.value}`;
+    // The victim browses with the new cookie.
+    expect((await app.client.request(ViewerDocument, {}, { cookie: second })).data?.viewer?.id).toBe(user.id);
+    await sleep(GRACE_MS + 200);
+
+    const replay = await app.client.request(RefreshDocument, { mode: 'SESSION' }, { cookie: first });
+    expect(replay.code).toBe('INVALID_TOKEN');
+    expect(findCookie(replay, 'gatehouse_session_token')?.value ?? '').not.toBe(second.split('=')[1]);
+    expect((await app.client.request(ViewerDocument, {}, { cookie: second })).data?.viewer ?? null).toBeNull();
+  });
+
   it('in SESSION mode, a cookie refreshed twice at once yields one cookie value', async () => {
     const user = await registerUser(app);
     const login = await app.client.request(LoginDocument, { email: user.email, password: TEST_PASSWORD, mode: 'SESSION' });

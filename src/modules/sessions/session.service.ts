@@ -231,6 +231,9 @@ export class SessionService {
       const row = await this.findLiveToken(token);
       if (row.kind !== 'SESSION' || row.usedAt) return null;
       const now = Date.now();
+      // Its first use marks it presented (see TokenFamily): one conditional write per cookie value.
+      if (!row.presentedAt)
+        await this.db.sessionToken.updateMany({ where: { id: row.id, presentedAt: null }, data: { presentedAt: new Date(now) } });
       if (row.session.lastUsedAt.getTime() < now - LAST_USED_THROTTLE_MS) {
         // Conditional, so concurrent requests of one session write once.
         await this.db.session.updateMany({
@@ -257,6 +260,7 @@ export class SessionService {
         secretHash: true,
         expiresAt: true,
         usedAt: true,
+        presentedAt: true,
         sessionId: true,
         // The user's status and grants come along, so a refresh or a session-cookie request needs no further read.
         session: {

@@ -22,7 +22,8 @@ export type ReplayOutcome =
  * gets that same successor rather than a new one:
  *
  * - within REFRESH_REUSE_GRACE of its use, always (a second tab, a retried request);
- * - later, once, while the successor has never been presented: the refresh committed but its
+ * - later, once, while the successor has never been presented (exchanged, or for a session
+ *   cookie, used to authenticate a request): the refresh committed but its
  *   answer never reached the client (a crash, a deploy, an outage), and the client retries with
  *   the token it still holds. Nobody is logged out for a fault of ours.
  * - later still, when the successor (or a later descendant) was presented, or was itself handed
@@ -96,12 +97,21 @@ export class TokenFamily {
    */
   private async claimLateReplay(successorId: string): Promise<boolean> {
     const { count } = await this.db.sessionToken.updateMany({
-      where: { id: successorId, usedAt: null, replayedAt: null },
+      where: { id: successorId, usedAt: null, presentedAt: null, replayedAt: null },
       data: { replayedAt: new Date() },
     });
     if (count === 1) return true;
-    const successor = await this.db.sessionToken.findUnique({ where: { id: successorId }, select: { usedAt: true, replayedAt: true } });
-    return !!successor && !successor.usedAt && !!successor.replayedAt && Date.now() < successor.replayedAt.getTime() + this.graceMs;
+    const successor = await this.db.sessionToken.findUnique({
+      where: { id: successorId },
+      select: { usedAt: true, presentedAt: true, replayedAt: true },
+    });
+    return (
+      !!successor &&
+      !successor.usedAt &&
+      !successor.presentedAt &&
+      !!successor.replayedAt &&
+      Date.now() < successor.replayedAt.getTime() + this.graceMs
+    );
   }
 
   /** Wipes sealed successors nobody may receive again; runs every grace period. */
@@ -127,7 +137,7 @@ export class TokenFamily {
       WHERE t."successorCiphertext" IS NOT NULL AND t."usedAt" < ${utc(new Date(now.getTime() - this.graceMs))}
         AND NOT EXISTS (
           SELECT 1 FROM "SessionToken" AS s
-          WHERE s."id" = t."successorId" AND s."usedAt" IS NULL AND s."expiresAt" > ${utc(now)}
+          WHERE s."id" = t."successorId" AND s."usedAt" IS NULL AND s."presentedAt" IS NULL AND s."expiresAt" > ${utc(now)}
             AND (s."replayedAt" IS NULL OR s."replayedAt" > ${utc(new Date(now.getTime() - this.graceMs))})
         )`;
   }

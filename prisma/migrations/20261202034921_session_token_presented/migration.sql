@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "SessionToken" ADD COLUMN     "presentedAt" TIMESTAMP(3);
