@@ -8,32 +8,39 @@ import { useCsrfPrevention } from './http/csrf.ts';
 import { prepareGraphiQL } from './http/graphiql.ts';
 import { useGraphQLLimits } from './http/graphql-limits.ts';
 import { responseCookiesByRequest, securityHeaders, useGraphQLResponseHeaders } from './http/headers.ts';
+import { healthRoutes } from './http/health.ts';
 import { createMaskError } from './http/mask-error.ts';
 import { usePersistedQueries } from './http/persisted-operations.ts';
 import { resetPageRoutes } from './http/reset-page.ts';
 import { createRouter, type FixedRoute, type Router } from './http/router.ts';
+import { useServiceUnavailableStatus } from './http/service-unavailable.ts';
 import { wellKnownRoutes } from './http/well-known.ts';
 import type { Logger } from './log/logger.ts';
 import { createYogaLogger } from './log/yoga-logger.ts';
 import type { Services } from './services.ts';
 
 export const GRAPHQL_PATH = '/graphql';
-export const HEALTH_PATH = '/health';
 
 export interface AppDependencies {
   config: Config;
   services: Services;
   logger: Logger;
+  /** True once shutdown has begun (readiness fails, responses close their connections). */
+  draining?: () => boolean;
 }
 
 /**
  * The HTTP application: a router in front (exact pathnames, security headers on every response)
  * and the GraphQL server behind it, which only ever sees requests for GRAPHQL_PATH.
  */
-export function createApp({ config, services, logger }: AppDependencies): Router {
+export function createApp({ config, services, logger, draining = () => false }: AppDependencies): Router {
   const yoga = createGraphQLServer({ config, services, logger });
   const routes = new Map<string, FixedRoute>([
-    [HEALTH_PATH, () => Response.json({ status: 'ok' }, { headers: { 'cache-control': 'no-store' } })],
+    ...healthRoutes({
+      draining,
+      database: () => services.health.databaseReachable(),
+      redis: services.health.redisReachable,
+    }),
     ...wellKnownRoutes(config, () => services.signingKeys.jwks()),
     ...resetPageRoutes(),
   ]);
@@ -43,6 +50,7 @@ export function createApp({ config, services, logger }: AppDependencies): Router
     routes,
     security: securityHeaders({ hsts: config.hsts }),
     logger,
+    draining,
   });
 }
 
@@ -77,6 +85,7 @@ function createGraphQLServer({ config, services, logger }: AppDependencies) {
       ...usePersistedQueries(config.persistedOperations),
       useGraphQLResponseHeaders({ cors: config.cors.origins.length > 0, graphiqlCsp: graphiql?.csp ?? null }),
       ...useGraphQLLimits(config.graphqlLimits),
+      useServiceUnavailableStatus(),
     ],
   });
 }

@@ -65,6 +65,8 @@ const envSchema = z.object({
     .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
     .optional(),
   DATABASE_POOL_SIZE: int(10, 1, 200),
+  DATABASE_CONNECT_TIMEOUT: duration('5s').refine((s) => s >= 1 && s <= 300, 'must be between 1s and 5m'),
+  SHUTDOWN_TIMEOUT: duration('10s').refine((s) => s >= 1 && s <= 3600, 'must be between 1s and 1h'),
   SECRET: z.string().min(32, 'must be at least 32 characters (e.g. `openssl rand -base64 48`)').optional(),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
   GRAPHIQL: bool(undefined),
@@ -133,6 +135,7 @@ const envSchema = z.object({
   EMAIL_SMTP_USER: z.string().optional(),
   EMAIL_SMTP_PASSWORD: z.string().optional(),
   EMAIL_SMTP_SECURE: bool(false),
+  EMAIL_SMTP_TIMEOUT: duration('10s').refine((s) => s >= 1 && s <= 600, 'must be between 1s and 10m'),
 
   LOGIN_LOCKOUT_THRESHOLD: int(5, 1, 1000),
   LOGIN_LOCKOUT_WINDOW: duration('15m').refine((s) => s <= 86400, 'must be at most 1d'),
@@ -276,6 +279,8 @@ function buildConfig(e: z.infer<typeof envSchema>, problems: string[], env: Env 
     dataDir,
     databaseUrl: e.DATABASE_URL ?? null,
     databasePoolSize: e.DATABASE_POOL_SIZE,
+    databaseConnectTimeoutSeconds: e.DATABASE_CONNECT_TIMEOUT,
+    shutdownTimeoutSeconds: e.SHUTDOWN_TIMEOUT,
     secret: e.SECRET ?? null,
     logLevel: e.LOG_LEVEL,
     graphiql: e.GRAPHIQL ?? !production,
@@ -315,7 +320,7 @@ function buildConfig(e: z.infer<typeof envSchema>, problems: string[], env: Env 
     },
     twoFactor: { issuer: e.TWO_FACTOR_ISSUER },
     passwordReset: { defaultUrl: resetAllowList[0] ?? `${publicBase}/reset-password`, allowList: resetAllowList },
-    email: { from: e.EMAIL_FROM, smtp, outboxDir: path.join(dataDir, 'outbox') },
+    email: { from: e.EMAIL_FROM, smtp, smtpTimeoutSeconds: e.EMAIL_SMTP_TIMEOUT, outboxDir: path.join(dataDir, 'outbox') },
     rateLimits: {
       operations: operationRates,
       lockout: {
