@@ -26,7 +26,7 @@ async function main(): Promise<void> {
       process.exit(1);
     }
     stopping = true;
-    const timeoutSeconds = config.shutdownTimeoutSeconds;
+    const timeoutSeconds = config.shutdown.timeoutSeconds;
     logger.info({ signal, timeoutSeconds }, 'shutting down');
     // Whatever still runs at the deadline (a request past it, a mail to a silent SMTP server)
     // does not keep the process: an orchestrator's own kill would be less orderly.

@@ -108,15 +108,20 @@ export async function startServer(config: Config, logger: Logger, options: Start
       server.once('error', reject);
       server.listen(config.port, config.host, () => resolve());
     });
-    // Stop accepting; idle kept-alive connections close now, busy ones after their response
-    // (which says `Connection: close`, see the router): no request that arrived is dropped.
-    cleanups.push(
-      () =>
-        new Promise<void>((resolve) => {
-          server.close(() => resolve());
-          server.closeIdleConnections();
-        }),
-    );
+    // Readiness already fails (draining): keep accepting for SHUTDOWN_DRAIN_DELAY so a load
+    // balancer polling /readyz takes the instance out before connections are refused. Then stop
+    // accepting; idle kept-alive connections close now, busy ones after their response (which
+    // says `Connection: close`, see the router): no request that arrived is dropped.
+    cleanups.push(async () => {
+      if (config.shutdown.drainDelaySeconds > 0) {
+        logger.info({ seconds: config.shutdown.drainDelaySeconds }, 'readiness is failing; draining before closing the listener');
+        await new Promise((resolve) => setTimeout(resolve, config.shutdown.drainDelaySeconds * 1000));
+      }
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      });
+    });
     const { port } = server.address() as AddressInfo;
     const host = config.host.includes(':') ? `[${config.host}]` : config.host;
     return { url: `http://${host}:${port}`, services, close };
