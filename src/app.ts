@@ -9,33 +9,40 @@ import { type GraphiQL, prepareGraphiQL } from './http/graphiql.ts';
 import { graphiqlAssetRoutes } from './http/graphiql-assets.ts';
 import { useGraphQLLimits } from './http/graphql-limits.ts';
 import { responseCookiesByRequest, securityHeaders, useGraphQLResponseHeaders } from './http/headers.ts';
+import { healthRoutes } from './http/health.ts';
 import { createMaskError } from './http/mask-error.ts';
 import { usePersistedQueries } from './http/persisted-operations.ts';
 import { resetPageRoutes } from './http/reset-page.ts';
 import { createRouter, type FixedRoute, type Router } from './http/router.ts';
+import { useServiceUnavailableStatus } from './http/service-unavailable.ts';
 import { wellKnownRoutes } from './http/well-known.ts';
 import type { Logger } from './log/logger.ts';
 import { createYogaLogger } from './log/yoga-logger.ts';
 import type { Services } from './services.ts';
 
 export const GRAPHQL_PATH = '/graphql';
-export const HEALTH_PATH = '/health';
 
 export interface AppDependencies {
   config: Config;
   services: Services;
   logger: Logger;
+  /** True once shutdown has begun (readiness fails, responses close their connections). */
+  draining?: () => boolean;
 }
 
 /**
  * The HTTP application: a router in front (exact pathnames, security headers on every response)
  * and the GraphQL server behind it, which only ever sees requests for GRAPHQL_PATH.
  */
-export function createApp({ config, services, logger }: AppDependencies): Router {
+export function createApp({ config, services, logger, draining = () => false }: AppDependencies): Router {
   const graphiql = config.graphiql ? prepareGraphiQL({ title: 'Gatehouse' }) : null;
   const yoga = createGraphQLServer({ config, services, logger }, graphiql);
   const routes = new Map<string, FixedRoute>([
-    [HEALTH_PATH, () => Response.json({ status: 'ok' }, { headers: { 'cache-control': 'no-store' } })],
+    ...healthRoutes({
+      draining,
+      database: () => services.health.databaseReachable(),
+      redis: services.health.redisReachable,
+    }),
     ...wellKnownRoutes(config, () => services.signingKeys.jwks()),
     ...resetPageRoutes(),
     ...(graphiql ? graphiqlAssetRoutes(graphiql) : []),
@@ -46,6 +53,7 @@ export function createApp({ config, services, logger }: AppDependencies): Router
     routes,
     security: securityHeaders({ hsts: config.hsts }),
     logger,
+    draining,
   });
 }
 
@@ -80,6 +88,7 @@ function createGraphQLServer({ config, services, logger }: AppDependencies, grap
       ...usePersistedQueries(config.persistedOperations),
       useGraphQLResponseHeaders({ cors: config.cors.origins.length > 0, graphiqlCsp: graphiql?.csp ?? null }),
       ...useGraphQLLimits(config.graphqlLimits),
+      useServiceUnavailableStatus(),
     ],
   });
 }

@@ -36,6 +36,7 @@ export const ERROR_CODES = {
   PERSISTED_QUERY_MISMATCH: 'PersistedQueryMismatch',
   PERSISTED_OPERATION_NOT_FOUND: 'This operation is not one of the trusted operations this server runs.',
   PERSISTED_OPERATIONS_ONLY: 'This server runs trusted operations only: send the id of a known operation, not a document.',
+  SERVICE_UNAVAILABLE: 'The service is temporarily unavailable. Try again shortly.',
   INTERNAL_SERVER_ERROR: 'Unexpected error.',
 } as const;
 

@@ -21,10 +21,26 @@ async function main(): Promise<void> {
 
   let stopping = false;
   const stop = async (signal: string) => {
-    if (stopping) return;
+    if (stopping) {
+      logger.warn({ signal }, 'second signal during shutdown: exiting now');
+      process.exit(1);
+    }
     stopping = true;
-    logger.info({ signal }, 'shutting down');
-    await server.close();
+    const timeoutSeconds = config.shutdown.timeoutSeconds;
+    logger.info({ signal, timeoutSeconds }, 'shutting down');
+    // Whatever still runs at the deadline (a request past it, a mail to a silent SMTP server)
+    // does not keep the process: an orchestrator's own kill would be less orderly.
+    setTimeout(() => {
+      logger.warn({ timeoutSeconds }, 'shutdown did not finish within SHUTDOWN_TIMEOUT: exiting anyway');
+      process.exit(1);
+    }, timeoutSeconds * 1000).unref();
+    try {
+      await server.close();
+    } catch (error) {
+      logger.error({ err: error }, 'error during shutdown');
+      process.exit(1);
+    }
+    logger.info('shut down');
     process.exit(0);
   };
   process.on('SIGINT', () => void stop('SIGINT'));

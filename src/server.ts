@@ -19,6 +19,11 @@ export const MIGRATIONS_DIR = path.resolve(path.dirname(fileURLToPath(import.met
 export interface RunningServer {
   url: string;
   services: Services;
+  /**
+   * Graceful shutdown: readiness fails at once, the listener stops accepting, in-flight requests
+   * are answered (with `Connection: close`), background work (mail) finishes, then the rest
+   * closes. Unbounded by itself: the process entry (main.ts) bounds it by SHUTDOWN_TIMEOUT.
+   */
   close(): Promise<void>;
 }
 
@@ -35,8 +40,10 @@ export interface StartOptions {
  */
 export async function startServer(config: Config, logger: Logger, options: StartOptions = {}): Promise<RunningServer> {
   const cleanups: (() => Promise<void> | void)[] = [];
+  let draining = false;
   const close = async () => {
-    for (const cleanup of cleanups.reverse()) await cleanup();
+    draining = true;
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
   };
   try {
     // DATA_DIR holds the embedded database, a generated secret.key and the mail outbox: when any
@@ -67,13 +74,13 @@ export async function startServer(config: Config, logger: Logger, options: Start
       const applied = await applyMigrations(connectionString, MIGRATIONS_DIR);
       if (applied.length > 0) logger.info({ applied }, 'migrations applied');
     }
-    const db = createDatabase(connectionString, config.databasePoolSize);
+    const db = createDatabase(connectionString, config.databasePoolSize, config.databaseConnectTimeoutSeconds * 1000);
     cleanups.push(() => db.$disconnect());
 
     const mail =
       options.mail ??
       (config.email.smtp
-        ? createSmtpTransport(config.email.from, config.email.smtp)
+        ? createSmtpTransport(config.email.from, config.email.smtp, config.email.smtpTimeoutSeconds * 1000)
         : createFileOutboxTransport(config.email.from, config.email.outboxDir, logger));
     cleanups.push(() => mail.close());
 
@@ -90,7 +97,7 @@ export async function startServer(config: Config, logger: Logger, options: Start
       logger.info({ email: admin.email }, 'first admin created');
     }
 
-    const app = createApp({ config, services, logger });
+    const app = createApp({ config, services, logger, draining: () => draining });
     // The router answers a request without Host itself, with the security headers and a body.
     const server: Server = createServer({ requireHostHeader: false }, app.handleRequest);
     server.on('clientError', app.handleClientError);
@@ -101,13 +108,20 @@ export async function startServer(config: Config, logger: Logger, options: Start
       server.once('error', reject);
       server.listen(config.port, config.host, () => resolve());
     });
-    cleanups.push(
-      () =>
-        new Promise<void>((resolve) => {
-          server.close(() => resolve());
-          server.closeIdleConnections();
-        }),
-    );
+    // Readiness already fails (draining): keep accepting for SHUTDOWN_DRAIN_DELAY so a load
+    // balancer polling /readyz takes the instance out before connections are refused. Then stop
+    // accepting; idle kept-alive connections close now, busy ones after their response (which
+    // says `Connection: close`, see the router): no request that arrived is dropped.
+    cleanups.push(async () => {
+      if (config.shutdown.drainDelaySeconds > 0) {
+        logger.info({ seconds: config.shutdown.drainDelaySeconds }, 'readiness is failing; draining before closing the listener');
+        await new Promise((resolve) => setTimeout(resolve, config.shutdown.drainDelaySeconds * 1000));
+      }
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      });
+    });
     const { port } = server.address() as AddressInfo;
     const host = config.host.includes(':') ? `[${config.host}]` : config.host;
     return { url: `http://${host}:${port}`, services, close };

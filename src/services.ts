@@ -11,6 +11,7 @@ import { PermissionsService } from './modules/access/permissions.service.ts';
 import { PoliciesService } from './modules/access/policies.service.ts';
 import { RolesService } from './modules/access/roles.service.ts';
 import { AuthService } from './modules/auth/auth.service.ts';
+import { HealthService } from './modules/health/health.service.ts';
 import { PasswordChangeService } from './modules/password-change/password-change.service.ts';
 import { PasswordResetService } from './modules/password-reset/password-reset.service.ts';
 import { KnownIps } from './modules/rate-limits/known-ips.ts';
@@ -102,6 +103,7 @@ export async function createServices({ config, secret, db, mail, logger }: Depen
       users: new UsersService(db, access, accessChanges, sessions, config, deriveKey(secret, 'list-cursor-aes-256-gcm')),
       auth: new AuthService(db, sessions, config, dummyHash, lockout, twoFactor),
       twoFactor,
+      health: new HealthService(db, limiterStore),
       rateLimits: new RateLimitService(limiterStore, config.rateLimits.operations, hashSubject, knownIps),
       passwordChange: new PasswordChangeService(db, sessions, config),
       passwordReset: new PasswordResetService(db, sessions, mail, background, config, logger, lockout),

@@ -32,6 +32,9 @@ describe('the policy snapshot during a database outage', () => {
     const closed = await typename();
     expect(closed.data ?? null).toBeNull();
     expect(closed.errors?.length).toBeGreaterThan(0);
+    // An outage, said as one: the documented code, 503 and when to retry.
+    expect(closed).toMatchObject({ status: 503, code: 'SERVICE_UNAVAILABLE' });
+    expect(Number(closed.headers.get('retry-after'))).toBeGreaterThan(0);
     expect(JSON.stringify(closed.errors)).not.toMatch(/ECONNREFUSED|prisma|postgres|stack/i);
 
     await pg.start();

@@ -41,6 +41,9 @@ const FORGED_POSTS: [string, string, string][] = [
 /** Paths served by a fixed handler: GET/HEAD only, never GraphQL. */
 const FIXED = [
   '/health',
+  '/livez',
+  '/readyz',
+  '/readyz?a=/graphql',
   '/.well-known/jwks.json',
   '/.well-known/openid-configuration',
   '/reset-password',

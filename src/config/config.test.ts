@@ -24,6 +24,20 @@ describe('loadConfig', () => {
     expect(config).toMatchObject({ redis: null, trustedProxies: [], revocation: { pollSeconds: 1 } });
   });
 
+  it('reads the shutdown and timeout settings, and refuses a drain delay that outlasts the timeout', () => {
+    expect(loadConfig({})).toMatchObject({
+      shutdown: { timeoutSeconds: 10, drainDelaySeconds: 0 },
+      databaseConnectTimeoutSeconds: 5,
+      email: { smtpTimeoutSeconds: 10 },
+    });
+    expect(loadConfig({ SHUTDOWN_TIMEOUT: '30s', SHUTDOWN_DRAIN_DELAY: '5s' }).shutdown).toEqual({
+      timeoutSeconds: 30,
+      drainDelaySeconds: 5,
+    });
+    expect(() => loadConfig({ SHUTDOWN_DRAIN_DELAY: '10s' })).toThrow(/SHUTDOWN_DRAIN_DELAY: must be shorter than SHUTDOWN_TIMEOUT/);
+    expect(() => loadConfig({ SHUTDOWN_DRAIN_DELAY: '-1' })).toThrow(/SHUTDOWN_DRAIN_DELAY/);
+  });
+
   it('reads the token, Redis and proxy settings', () => {
     const config = loadConfig({
       JWT_ALGORITHM: 'ES256',

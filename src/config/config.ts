@@ -26,6 +26,21 @@ const duration = (fallback: string) =>
       return seconds;
     });
 
+/** A duration that may also be zero (`0`, `0s`): "none". */
+const durationOrZero = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((value, ctx) => {
+      if (/^\s*0+\s*[smhd]?\s*$/.test(value)) return 0;
+      const seconds = parseDurationSeconds(value);
+      if (seconds === null) {
+        ctx.addIssue({ code: 'custom', message: 'expected 0 or a duration such as 5s, 1m' });
+        return z.NEVER;
+      }
+      return seconds;
+    });
+
 const bool = (fallback: boolean | undefined) =>
   z
     .enum(['true', 'false', '1', '0', 'yes', 'no', 'auto'])
@@ -65,6 +80,9 @@ const envSchema = z.object({
     .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
     .optional(),
   DATABASE_POOL_SIZE: int(10, 1, 200),
+  DATABASE_CONNECT_TIMEOUT: duration('5s').refine((s) => s >= 1 && s <= 300, 'must be between 1s and 5m'),
+  SHUTDOWN_TIMEOUT: duration('10s').refine((s) => s >= 1 && s <= 3600, 'must be between 1s and 1h'),
+  SHUTDOWN_DRAIN_DELAY: durationOrZero('0s'),
   SECRET: z.string().min(32, 'must be at least 32 characters (e.g. `openssl rand -base64 48`)').optional(),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
   GRAPHIQL: bool(undefined),
@@ -133,6 +151,7 @@ const envSchema = z.object({
   EMAIL_SMTP_USER: z.string().optional(),
   EMAIL_SMTP_PASSWORD: z.string().optional(),
   EMAIL_SMTP_SECURE: bool(false),
+  EMAIL_SMTP_TIMEOUT: duration('10s').refine((s) => s >= 1 && s <= 600, 'must be between 1s and 10m'),
 
   LOGIN_LOCKOUT_THRESHOLD: int(5, 1, 1000),
   LOGIN_LOCKOUT_WINDOW: duration('15m').refine((s) => s <= 86400, 'must be at most 1d'),
@@ -257,6 +276,7 @@ function buildConfig(e: z.infer<typeof envSchema>, problems: string[], env: Env 
     };
   }
 
+  if (e.SHUTDOWN_DRAIN_DELAY >= e.SHUTDOWN_TIMEOUT) problems.push('SHUTDOWN_DRAIN_DELAY: must be shorter than SHUTDOWN_TIMEOUT');
   if (e.LOGIN_LOCKOUT_BASE > e.LOGIN_LOCKOUT_MAX) problems.push('LOGIN_LOCKOUT_BASE: must not exceed LOGIN_LOCKOUT_MAX');
   const corsOrigins = readCorsOrigins(e.CORS_ORIGINS, problems);
   const corsAllowHeaders = readHeaderNames(e.CORS_ALLOW_HEADERS, problems);
@@ -276,6 +296,8 @@ function buildConfig(e: z.infer<typeof envSchema>, problems: string[], env: Env 
     dataDir,
     databaseUrl: e.DATABASE_URL ?? null,
     databasePoolSize: e.DATABASE_POOL_SIZE,
+    databaseConnectTimeoutSeconds: e.DATABASE_CONNECT_TIMEOUT,
+    shutdown: { timeoutSeconds: e.SHUTDOWN_TIMEOUT, drainDelaySeconds: e.SHUTDOWN_DRAIN_DELAY },
     secret: e.SECRET ?? null,
     logLevel: e.LOG_LEVEL,
     graphiql: e.GRAPHIQL ?? !production,
@@ -315,7 +337,7 @@ function buildConfig(e: z.infer<typeof envSchema>, problems: string[], env: Env 
     },
     twoFactor: { issuer: e.TWO_FACTOR_ISSUER },
     passwordReset: { defaultUrl: resetAllowList[0] ?? `${publicBase}/reset-password`, allowList: resetAllowList },
-    email: { from: e.EMAIL_FROM, smtp, outboxDir: path.join(dataDir, 'outbox') },
+    email: { from: e.EMAIL_FROM, smtp, smtpTimeoutSeconds: e.EMAIL_SMTP_TIMEOUT, outboxDir: path.join(dataDir, 'outbox') },
     rateLimits: {
       operations: operationRates,
       lockout: {

@@ -5,7 +5,11 @@ export type Database = InstanceType<typeof PrismaClient>;
 /** The client inside an interactive transaction. */
 export type TransactionClient = Prisma.TransactionClient;
 
-/** One Prisma client over node-postgres; the same code serves embedded PGlite and PostgreSQL. */
-export function createDatabase(connectionString: string, poolSize: number): Database {
-  return new PrismaClient({ adapter: new PrismaPg({ connectionString, max: poolSize }) });
+/**
+ * One Prisma client over node-postgres; the same code serves embedded PGlite and PostgreSQL.
+ * A new connection that does not complete within `connectTimeoutMs` fails (node-postgres waits
+ * forever by default): an unreachable database then answers SERVICE_UNAVAILABLE, it never hangs.
+ */
+export function createDatabase(connectionString: string, poolSize: number, connectTimeoutMs = 5000): Database {
+  return new PrismaClient({ adapter: new PrismaPg({ connectionString, max: poolSize, connectionTimeoutMillis: connectTimeoutMs }) });
 }

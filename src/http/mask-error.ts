@@ -1,4 +1,5 @@
 import { GraphQLError } from 'graphql';
+import { isDatabaseUnavailable } from '../db/errors.ts';
 import { AppError, ERROR_CODES, type ErrorCode } from '../errors.ts';
 import type { Logger } from '../log/logger.ts';
 import { withoutSuggestions } from './suggestions.ts';
@@ -25,6 +26,9 @@ function yogaCode(extensions: Record<string, unknown> | undefined): ErrorCode | 
   if (code === 'OPERATION_RESOLUTION_FAILURE') return 'BAD_REQUEST';
   return null;
 }
+
+/** What a client is told to wait before retrying during an outage (Retry-After and `extensions.retryAfter`). */
+export const RETRY_AFTER_SECONDS = 5;
 
 const isGraphQLError = (error: unknown): error is GraphQLErrorLike => error instanceof Error && error.name === 'GraphQLError';
 
@@ -60,6 +64,19 @@ export function createMaskError(logger: Logger) {
       }
       const code = graphqlError.extensions?.code ?? 'GRAPHQL_VALIDATION_FAILED';
       return new GraphQLError(withoutSuggestions(graphqlError.message), { ...location, extensions: { ...graphqlError.extensions, code } });
+    }
+    if (isDatabaseUnavailable(cause ?? error)) {
+      // An outage, not a bug: retryable, and the status (503 when nothing succeeded) is set by
+      // useServiceUnavailableStatus, which sees the whole result.
+      logger.warn({ err: cause ?? error, path: graphqlError?.path }, 'database unavailable');
+      return new GraphQLError(ERROR_CODES.SERVICE_UNAVAILABLE, {
+        ...location,
+        extensions: {
+          code: 'SERVICE_UNAVAILABLE',
+          retryAfter: RETRY_AFTER_SECONDS,
+          http: { headers: { 'retry-after': String(RETRY_AFTER_SECONDS) } },
+        },
+      });
     }
     logger.error({ err: cause ?? error, path: graphqlError?.path }, 'unexpected error');
     return new GraphQLError('Unexpected error.', { ...location, extensions: { code: 'INTERNAL_SERVER_ERROR' } });

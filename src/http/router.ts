@@ -1,10 +1,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { sendNodeResponse } from '@whatwg-node/server';
+import { isDatabaseUnavailable } from '../db/errors.ts';
 import type { ErrorCode } from '../errors.ts';
 import type { Logger } from '../log/logger.ts';
 import { errorBody, errorResponse } from './error-response.ts';
 import { applySecurityHeaders, type SecurityHeaders } from './headers.ts';
+import { RETRY_AFTER_SECONDS } from './mask-error.ts';
 
 /**
  * A fixed resource: answers GET (and HEAD, without the body); it never reads a request body. It
@@ -21,6 +23,8 @@ export interface RouterOptions {
   routes: ReadonlyMap<string, FixedRoute>;
   security: SecurityHeaders;
   logger: Logger;
+  /** True once shutdown has begun: every response then closes its connection (`Connection: close`). */
+  draining?: () => boolean;
 }
 
 export interface Router {
@@ -43,7 +47,7 @@ const HOST = /^(?:[A-Za-z0-9._~-]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
 export function createRouter(options: RouterOptions): Router {
   const { graphqlPath, routes, security, logger } = options;
 
-  function route(req: IncomingMessage, res: ServerResponse): Response | Promise<Response> {
+  async function route(req: IncomingMessage, res: ServerResponse): Promise<Response> {
     const accept = req.headers.accept;
     const host = req.headers.host;
     // HTTP/1.1 requires Host; a malformed one would otherwise make the request URL unparsable.
@@ -58,7 +62,8 @@ export function createRouter(options: RouterOptions): Router {
     if (!fixed) return errorResponse(404, 'NOT_FOUND', { accept });
     if (req.method === 'GET') return fixed(req);
     if (req.method === 'HEAD') {
-      return Promise.resolve(fixed(req)).then((response) => new Response(null, { status: response.status, headers: response.headers }));
+      const response = await fixed(req);
+      return new Response(null, { status: response.status, headers: response.headers });
     }
     return errorResponse(405, 'METHOD_NOT_ALLOWED', { accept, headers: { allow: 'GET, HEAD' } });
   }
@@ -68,10 +73,21 @@ export function createRouter(options: RouterOptions): Router {
     try {
       response = await route(req, res);
     } catch (error) {
-      logger.error({ err: error }, 'unexpected error while handling a request');
-      response = errorResponse(500, 'INTERNAL_SERVER_ERROR', { accept: req.headers.accept });
+      if (isDatabaseUnavailable(error)) {
+        logger.warn({ err: error }, 'database unavailable');
+        response = errorResponse(503, 'SERVICE_UNAVAILABLE', {
+          accept: req.headers.accept,
+          headers: { 'retry-after': String(RETRY_AFTER_SECONDS) },
+        });
+      } else {
+        logger.error({ err: error }, 'unexpected error while handling a request');
+        response = errorResponse(500, 'INTERNAL_SERVER_ERROR', { accept: req.headers.accept });
+      }
     }
     applySecurityHeaders(response.headers, security);
+    // During shutdown a kept-alive connection ends with this response, so the client opens its
+    // next request elsewhere instead of racing our close of an idle connection.
+    if (options.draining?.() && !res.headersSent) res.setHeader('connection', 'close');
     await sendNodeResponse(response, res, req, false);
   }
 
@@ -80,6 +96,7 @@ export function createRouter(options: RouterOptions): Router {
       respond(req, res).catch((error: unknown) => {
         logger.error({ err: error }, 'could not send a response');
         if (!res.headersSent) {
+          if (options.draining?.()) res.setHeader('connection', 'close');
           res.writeHead(500, rawErrorHeaders(security)).end(errorBody('INTERNAL_SERVER_ERROR'));
         } else {
           res.destroy();

@@ -17,15 +17,22 @@ export interface MailTransport {
 
 export type SmtpSettings = { url: string } | { host: string; port: number; secure: boolean; user?: string; password?: string };
 
-export function createSmtpTransport(from: string, smtp: SmtpSettings): MailTransport {
+/**
+ * `timeoutMs` bounds each step of a send: connecting (DNS included), the server's greeting, and
+ * any silence afterwards. nodemailer's defaults (2 min, 30 s, 10 min) would let an SMTP server
+ * that accepts and never answers hold a send, and shutdown behind it, for minutes.
+ */
+export function createSmtpTransport(from: string, smtp: SmtpSettings, timeoutMs = 10_000): MailTransport {
+  const timeouts = { connectionTimeout: timeoutMs, greetingTimeout: timeoutMs, socketTimeout: timeoutMs, dnsTimeout: timeoutMs };
   const transporter =
     'url' in smtp
-      ? nodemailer.createTransport(smtp.url)
+      ? nodemailer.createTransport({ url: smtp.url, ...timeouts })
       : nodemailer.createTransport({
           host: smtp.host,
           port: smtp.port,
           secure: smtp.secure,
           auth: smtp.user ? { user: smtp.user, pass: smtp.password ?? '' } : undefined,
+          ...timeouts,
         });
   return {
     async send(message) {

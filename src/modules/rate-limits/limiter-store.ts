@@ -6,6 +6,8 @@ import type { Logger } from '../../log/logger.ts';
 export interface LimiterStore {
   readonly shared: boolean;
   limiter(name: string, points: number, durationSeconds: number): RateLimiterAbstract;
+  /** True when the store answers now (always, in memory): for the readiness probe. */
+  ping(): Promise<boolean>;
   close(): Promise<void>;
 }
 
@@ -13,6 +15,7 @@ export function createMemoryLimiterStore(): LimiterStore {
   return {
     shared: false,
     limiter: (name, points, duration) => new RateLimiterMemory({ keyPrefix: name, points, duration }),
+    ping: async () => true,
     close: async () => {},
   };
 }
@@ -59,6 +62,16 @@ export async function createRedisLimiterStore(url: string, prefix: string, logge
         duration,
         insuranceLimiter: new RateLimiterMemory({ keyPrefix: name, points, duration }),
       }),
+    async ping() {
+      // Not queued while disconnected (disableOfflineQueue): a down Redis fails this at once.
+      return (
+        client.isReady &&
+        (await client.ping().then(
+          (reply) => reply === 'PONG',
+          () => false,
+        ))
+      );
+    },
     async close() {
       if (client.isReady) await client.close().catch(() => client.destroy());
       else client.destroy();
