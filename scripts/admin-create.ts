@@ -11,7 +11,6 @@ import { loadConfig } from '../src/config/config.ts';
 import { generatePassword } from '../src/crypto/password.ts';
 import { createDatabase } from '../src/db/client.ts';
 import type { EmbeddedPostgres } from '../src/db/embedded.ts';
-import { createLogger } from '../src/log/logger.ts';
 import { createPasswordHasher } from '../src/modules/passwords/password-hasher.ts';
 import { createAdministrator } from '../src/modules/users/admin-create.ts';
 
@@ -87,7 +86,7 @@ async function main(): Promise<void> {
   }
   const db = createDatabase(connectionString, 1);
   try {
-    const admin = await createAdministrator(db, config, createPasswordHasher(config, createLogger('warn')), {
+    const admin = await createAdministrator(db, config, createPasswordHasher(config), {
       email: args.email,
       password,
     });

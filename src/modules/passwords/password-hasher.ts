@@ -62,8 +62,11 @@ export function serviceBusy(retryAfterSeconds: number, cause?: unknown): AppErro
   });
 }
 
-/** The process's hasher, its gate sized by PASSWORD_HASH_* and logging when it starts refusing. */
-export function createPasswordHasher(config: Config, logger: Logger): PasswordHasher {
+/**
+ * The process's hasher, its gate sized by PASSWORD_HASH_* and logging when it starts refusing (a
+ * one-shot script such as admin:create passes no logger: it never waits).
+ */
+export function createPasswordHasher(config: Config, logger?: Logger): PasswordHasher {
   const { argon2, admission } = config.passwords;
   const gate = new HashGate(
     {
@@ -72,7 +75,7 @@ export function createPasswordHasher(config: Config, logger: Logger): PasswordHa
       queueTimeoutMs: admission.queueTimeoutSeconds * 1000,
       queueLimit: admission.queueLimit,
     },
-    refusalLogger(logger),
+    logger ? refusalLogger(logger) : undefined,
   );
   return new PasswordHasher(gate, argon2, admission.queueTimeoutSeconds);
 }
