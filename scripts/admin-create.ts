@@ -11,6 +11,7 @@ import { loadConfig } from '../src/config/config.ts';
 import { generatePassword } from '../src/crypto/password.ts';
 import { createDatabase } from '../src/db/client.ts';
 import type { EmbeddedPostgres } from '../src/db/embedded.ts';
+import { createPasswordHasher } from '../src/modules/passwords/password-hasher.ts';
 import { createAdministrator } from '../src/modules/users/admin-create.ts';
 
 const USAGE = 'Usage: npm run admin:create -- --email <email> [--password-stdin]';
@@ -85,7 +86,10 @@ async function main(): Promise<void> {
   }
   const db = createDatabase(connectionString, 1);
   try {
-    const admin = await createAdministrator(db, config, { email: args.email, password });
+    const admin = await createAdministrator(db, config, createPasswordHasher(config), {
+      email: args.email,
+      password,
+    });
     console.log(`Administrator created: ${admin.email} (policy "${admin.policy}", id ${admin.id})`);
     if (!args.passwordStdin) {
       // Shown once, on purpose: the operator has no other way to learn it.

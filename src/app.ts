@@ -14,7 +14,7 @@ import { createMaskError } from './http/mask-error.ts';
 import { usePersistedQueries } from './http/persisted-operations.ts';
 import { resetPageRoutes } from './http/reset-page.ts';
 import { createRouter, type FixedRoute, type Router } from './http/router.ts';
-import { useServiceUnavailableStatus } from './http/service-unavailable.ts';
+import { useUnavailableStatus } from './http/unavailable-status.ts';
 import { wellKnownRoutes } from './http/well-known.ts';
 import type { Logger } from './log/logger.ts';
 import { createYogaLogger } from './log/yoga-logger.ts';
@@ -88,7 +88,7 @@ function createGraphQLServer({ config, services, logger }: AppDependencies, grap
       ...usePersistedQueries(config.persistedOperations),
       useGraphQLResponseHeaders({ cors: config.cors.origins.length > 0, graphiqlCsp: graphiql?.csp ?? null }),
       ...useGraphQLLimits(config.graphqlLimits),
-      useServiceUnavailableStatus(),
+      useUnavailableStatus(),
     ],
   });
 }

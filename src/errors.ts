@@ -15,6 +15,7 @@ export const ERROR_CODES = {
   GRAPHQL_VALIDATION_FAILED: 'The request is not a valid GraphQL operation for this schema.',
   CSRF_REJECTED: 'Send a POST with a JSON body, or a GET with an Authorization or CSRF-prevention header.',
   RATE_LIMITED: 'Too many attempts. Try again later.',
+  SERVICE_BUSY: 'The service is busy. Try again shortly.',
   OTP_REQUIRED: 'This account needs a code from its authenticator app (or a recovery code).',
   INVALID_OTP: 'The code is wrong, expired or already used.',
   TWO_FACTOR_ENROLMENT_REQUIRED: 'Your access policy requires two-factor authentication: enrol first.',

@@ -1,7 +1,6 @@
 import { BackgroundTasks } from './background.ts';
 import type { Config } from './config/config.ts';
 import { deriveKey } from './crypto/keys.ts';
-import { createDummyHash } from './crypto/password.ts';
 import type { Database } from './db/client.ts';
 import type { Logger } from './log/logger.ts';
 import type { MailTransport } from './mail/mail.transport.ts';
@@ -14,6 +13,7 @@ import { AuthService } from './modules/auth/auth.service.ts';
 import { HealthService } from './modules/health/health.service.ts';
 import { PasswordChangeService } from './modules/password-change/password-change.service.ts';
 import { PasswordResetService } from './modules/password-reset/password-reset.service.ts';
+import { createPasswordHasher } from './modules/passwords/password-hasher.ts';
 import { KnownIps } from './modules/rate-limits/known-ips.ts';
 import { createMemoryLimiterStore, createRedisLimiterStore } from './modules/rate-limits/limiter-store.ts';
 import { LockoutService } from './modules/rate-limits/lockout.service.ts';
@@ -68,7 +68,8 @@ export async function createServices({ config, secret, db, mail, logger }: Depen
     const retention = new RetentionService(db, config, logger);
     retention.start();
     stops.push(() => retention.stop());
-    const dummyHash = await createDummyHash(config.passwords.argon2);
+    const passwordHasher = createPasswordHasher(config, logger);
+    const dummyHash = await passwordHasher.createDummyHash();
     // Limits hold across instances when they share Redis; in process memory otherwise.
     const limiterStore = config.redis
       ? await createRedisLimiterStore(config.redis.url, config.redis.prefix, logger)
@@ -79,6 +80,7 @@ export async function createServices({ config, secret, db, mail, logger }: Depen
     const lockout = new LockoutService(limiterStore, knownIps, db, mail, background, config, logger);
     const twoFactor = new TwoFactorService(
       db,
+      passwordHasher,
       sessions,
       mail,
       background,
@@ -91,6 +93,7 @@ export async function createServices({ config, secret, db, mail, logger }: Depen
     return {
       db,
       background,
+      passwordHasher,
       access,
       accessChanges,
       roles: new RolesService(db, accessChanges),
@@ -100,13 +103,13 @@ export async function createServices({ config, secret, db, mail, logger }: Depen
       revocations,
       sessions,
       retention,
-      users: new UsersService(db, access, accessChanges, sessions, config, deriveKey(secret, 'list-cursor-aes-256-gcm')),
-      auth: new AuthService(db, sessions, config, dummyHash, lockout, twoFactor),
+      users: new UsersService(db, passwordHasher, access, accessChanges, sessions, config, deriveKey(secret, 'list-cursor-aes-256-gcm')),
+      auth: new AuthService(db, passwordHasher, sessions, config, dummyHash, lockout, twoFactor),
       twoFactor,
       health: new HealthService(db, limiterStore),
       rateLimits: new RateLimitService(limiterStore, config.rateLimits.operations, hashSubject, knownIps),
-      passwordChange: new PasswordChangeService(db, sessions, config),
-      passwordReset: new PasswordResetService(db, sessions, mail, background, config, logger, lockout),
+      passwordChange: new PasswordChangeService(db, passwordHasher, sessions, config),
+      passwordReset: new PasswordResetService(db, passwordHasher, sessions, mail, background, config, logger, lockout),
       close,
     };
   } catch (error) {

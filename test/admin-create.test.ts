@@ -145,10 +145,10 @@ describe('createAdministrator', () => {
 
   it('validates the email and the password length like the API does, before writing anything', async () => {
     const email = uniqueEmail('admin');
-    await expect(createAdministrator(app.db, app.config, { email: 'not-an-email', password: TEST_PASSWORD })).rejects.toThrow(
-      'email: must be a valid email address',
-    );
-    await expect(createAdministrator(app.db, app.config, { email, password: 'too short' })).rejects.toThrow(
+    await expect(
+      createAdministrator(app.db, app.config, app.services.passwordHasher, { email: 'not-an-email', password: TEST_PASSWORD }),
+    ).rejects.toThrow('email: must be a valid email address');
+    await expect(createAdministrator(app.db, app.config, app.services.passwordHasher, { email, password: 'too short' })).rejects.toThrow(
       'password: must be at least 12 characters',
     );
     expect(await findUser(email)).toBeNull();
@@ -158,7 +158,10 @@ describe('createAdministrator', () => {
     await rolledBack(async (tx) => {
       await tx.policy.update({ where: { name: 'Administrator' }, data: { name: 'Root' } });
       await tx.policy.create({ data: { name: `Newer admins ${crypto.randomUUID()}`, adminAccess: true } });
-      const created = await createAdministrator(tx, app.config, { email: uniqueEmail('admin'), password: TEST_PASSWORD });
+      const created = await createAdministrator(tx, app.config, app.services.passwordHasher, {
+        email: uniqueEmail('admin'),
+        password: TEST_PASSWORD,
+      });
       expect(created.policy).toBe('Root');
       const grants = await tx.user.findUniqueOrThrow({ where: { id: created.id }, select: { policies: { select: { policy: true } } } });
       expect(grants.policies.map((p) => p.policy.name)).toEqual(['Root']);
@@ -169,7 +172,9 @@ describe('createAdministrator', () => {
     const email = uniqueEmail('admin');
     await rolledBack(async (tx) => {
       await tx.policy.updateMany({ data: { adminAccess: false } });
-      await expect(createAdministrator(tx, app.config, { email, password: TEST_PASSWORD })).rejects.toThrow('No policy has adminAccess');
+      await expect(createAdministrator(tx, app.config, app.services.passwordHasher, { email, password: TEST_PASSWORD })).rejects.toThrow(
+        'No policy has adminAccess',
+      );
       expect(await tx.user.findUnique({ where: { email } })).toBeNull();
     });
   });

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 import { TWO_FACTOR_ENROLMENT_CLAIM } from '../crypto/jwt.ts';
@@ -126,6 +127,11 @@ const envSchema = z.object({
   ARGON2_MEMORY_KIB: int(OWASP_ARGON2.memoryKiB, 8, 4_194_304),
   ARGON2_TIME_COST: int(OWASP_ARGON2.timeCost, 1, 100),
   ARGON2_PARALLELISM: int(OWASP_ARGON2.parallelism, 1, 16),
+  PASSWORD_HASH_CONCURRENCY: z.coerce.number().int().min(1).max(256).optional(),
+  PASSWORD_HASH_QUEUE_TIMEOUT: duration('2s').refine((s) => s <= 60, 'must be at most 60s'),
+  PASSWORD_HASH_QUEUE_LIMIT: int(256, 1, 100_000),
+  // libuv reads it itself at start-up; read here only to size the hashing around it.
+  UV_THREADPOOL_SIZE: int(4, 1, 1024),
 
   REFRESH_COOKIE_NAME: z
     .string()
@@ -233,6 +239,7 @@ function buildConfig(e: z.infer<typeof envSchema>, problems: string[], env: Env 
     if (e.ARGON2_TIME_COST < OWASP_ARGON2.timeCost)
       problems.push(`ARGON2_TIME_COST: must be at least ${OWASP_ARGON2.timeCost} outside NODE_ENV=test`);
   }
+  const admission = readHashAdmission(e, problems);
   if (production && !e.SECRET) problems.push('SECRET: required when NODE_ENV=production');
   if (production && publicUrl.protocol !== 'https:' && e.COOKIE_SECURE !== false) {
     problems.push(
@@ -326,6 +333,7 @@ function buildConfig(e: z.infer<typeof envSchema>, problems: string[], env: Env 
       minLength: e.PASSWORD_MIN_LENGTH,
       maxLength: e.PASSWORD_MAX_LENGTH,
       argon2: { memoryCost: e.ARGON2_MEMORY_KIB, timeCost: e.ARGON2_TIME_COST, parallelism: e.ARGON2_PARALLELISM },
+      admission,
     },
     cookies: {
       refreshName: e.REFRESH_COOKIE_NAME,
@@ -367,6 +375,27 @@ function buildConfig(e: z.infer<typeof envSchema>, problems: string[], env: Env 
     },
     // Browsers must keep to https once they have reached an https PUBLIC_URL.
     hsts: publicUrl.protocol === 'https:',
+  };
+}
+
+/**
+ * Admission control for password hashing (see HashGate). argon2 runs on libuv's thread pool, which
+ * file system and DNS work share: by default as many hashes at once as there are cores, leaving at
+ * least one pool thread free. From two slots up, a quarter (at least one) is reserved for the
+ * priority lane (logins from an IP known to the account, signed-in users).
+ */
+function readHashAdmission(e: z.infer<typeof envSchema>, problems: string[]) {
+  const poolShare = Math.max(1, e.UV_THREADPOOL_SIZE - 1);
+  const concurrency = e.PASSWORD_HASH_CONCURRENCY ?? Math.max(1, Math.min(availableParallelism(), poolShare));
+  if (concurrency > poolShare)
+    problems.push(
+      `PASSWORD_HASH_CONCURRENCY: must be at most ${poolShare} with UV_THREADPOOL_SIZE=${e.UV_THREADPOOL_SIZE} (leave libuv a thread for files and DNS), or raise UV_THREADPOOL_SIZE`,
+    );
+  return {
+    concurrency,
+    reserved: concurrency >= 2 ? Math.max(1, Math.floor(concurrency / 4)) : 0,
+    queueTimeoutSeconds: e.PASSWORD_HASH_QUEUE_TIMEOUT,
+    queueLimit: e.PASSWORD_HASH_QUEUE_LIMIT,
   };
 }
 

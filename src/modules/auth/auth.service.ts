@@ -1,8 +1,8 @@
 import type { Config } from '../../config/config.ts';
-import { checkPassword, hashPassword } from '../../crypto/password.ts';
 import type { Database } from '../../db/client.ts';
 import { AppError } from '../../errors.ts';
 import type { AuthMode } from '../../generated/prisma/enums.ts';
+import type { PasswordHasher } from '../passwords/password-hasher.ts';
 import type { LockoutService } from '../rate-limits/lockout.service.ts';
 import type { ClientInfo, IssuedCredentials, SessionService } from '../sessions/session.service.ts';
 import type { TwoFactorService } from '../two-factor/two-factor.service.ts';
@@ -11,6 +11,7 @@ import { normalizeEmail } from '../users/users.validation.ts';
 export class AuthService {
   constructor(
     private readonly db: Database,
+    private readonly hasher: PasswordHasher,
     private readonly sessions: SessionService,
     private readonly config: Config,
     private readonly dummyHash: string,
@@ -24,11 +25,15 @@ export class AuthService {
    * Each attempt first reserves one of the account's password checks (see LockoutService): a
    * locked account, or one whose checks are all taken by attempts still running, is refused
    * before any of that. Every failure keeps its check spent, whether or not the account exists.
+   * The verification waits for a slot at the password-hashing gate: in the priority lane when the
+   * IP signed in to this account recently (known IP), else in the standard lane, where an attack
+   * queues; past the gate's bounds it is SERVICE_BUSY, without hashing, whether or not the account
+   * exists (and the attempt's check is given back).
    */
   async login(emailInput: string, password: string, otp: string | null, mode: AuthMode, client: ClientInfo): Promise<IssuedCredentials> {
     const attempt = await this.lockout.reserveAttempt(emailInput, client.ip);
     try {
-      const credentials = await this.verifyAndCreateSession(emailInput, password, otp, mode, client);
+      const credentials = await this.verifyAndCreateSession(emailInput, password, otp, mode, client, attempt.knownIp);
       await this.lockout.recordSuccess(emailInput, client.ip);
       return credentials;
     } catch (error) {
@@ -45,6 +50,7 @@ export class AuthService {
     otp: string | null,
     mode: AuthMode,
     client: ClientInfo,
+    knownIp: boolean,
   ): Promise<IssuedCredentials> {
     // Absurd input is refused before any work; this depends on the input alone, not the account.
     if (password.length === 0 || password.length > this.config.passwords.maxLength * 4) throw new AppError('INVALID_CREDENTIALS');
@@ -59,7 +65,7 @@ export class AuthService {
     const user = email
       ? await this.db.user.findUnique({ where: { email }, select: { id: true, passwordHash: true, status: true, credentialVersion: true } })
       : null;
-    const check = await checkPassword(user?.passwordHash ?? this.dummyHash, password);
+    const check = await this.hasher.check(user?.passwordHash ?? this.dummyHash, password, knownIp ? 'priority' : 'standard');
     if (!user || !check.ok || user.status !== 'ACTIVE') throw new AppError('INVALID_CREDENTIALS');
     // Asked only once the password is right, so it tells nothing to someone without it.
     if (await this.twoFactor.isEnabled(user.id)) {
@@ -76,7 +82,7 @@ export class AuthService {
    * still the one checked, so a change made meanwhile is never overwritten.
    */
   private async rehash(userId: string, checkedHash: string, password: string): Promise<void> {
-    const passwordHash = await hashPassword(password, this.config.passwords.argon2);
+    const passwordHash = await this.hasher.hash(password, 'priority');
     await this.db.user.updateMany({ where: { id: userId, passwordHash: checkedHash }, data: { passwordHash } });
   }
 }

@@ -1,7 +1,7 @@
 import type { Config } from '../../config/config.ts';
-import { hashPassword, verifyPassword } from '../../crypto/password.ts';
 import type { Database } from '../../db/client.ts';
 import { AppError } from '../../errors.ts';
+import type { PasswordHasher } from '../passwords/password-hasher.ts';
 import type { SessionService } from '../sessions/session.service.ts';
 import { NEW_CREDENTIAL_VERSION } from '../users/credential-version.ts';
 import { checkNewPassword } from '../users/users.validation.ts';
@@ -9,6 +9,7 @@ import { checkNewPassword } from '../users/users.validation.ts';
 export class PasswordChangeService {
   constructor(
     private readonly db: Database,
+    private readonly hasher: PasswordHasher,
     private readonly sessions: SessionService,
     private readonly config: Config,
   ) {}
@@ -27,9 +28,9 @@ export class PasswordChangeService {
       select: { passwordHash: true, status: true, credentialVersion: true },
     });
     if (user?.status !== 'ACTIVE') throw new AppError('FORBIDDEN');
-    if (!(await verifyPassword(user.passwordHash, currentPassword))) throw new AppError('INVALID_CURRENT_PASSWORD');
+    if (!(await this.hasher.verify(user.passwordHash, currentPassword, 'priority'))) throw new AppError('INVALID_CURRENT_PASSWORD');
 
-    const passwordHash = await hashPassword(newPassword, this.config.passwords.argon2);
+    const passwordHash = await this.hasher.hash(newPassword, 'priority');
     const now = new Date();
     const [changed] = await this.db.$transaction([
       // Only if the credential is still the one verified: of two concurrent changes, one wins.

@@ -1,12 +1,12 @@
 import type { BackgroundTasks } from '../../background.ts';
 import type { Config } from '../../config/config.ts';
-import { hashPassword } from '../../crypto/password.ts';
 import { createOpaqueToken, parseOpaqueToken, secretMatches } from '../../crypto/tokens.ts';
 import type { Database } from '../../db/client.ts';
 import { AppError } from '../../errors.ts';
 import type { Logger } from '../../log/logger.ts';
 import { passwordResetMail } from '../../mail/mail.templates.ts';
 import type { MailTransport } from '../../mail/mail.transport.ts';
+import type { PasswordHasher } from '../passwords/password-hasher.ts';
 import type { LockoutService } from '../rate-limits/lockout.service.ts';
 import type { SessionService } from '../sessions/session.service.ts';
 import { NEW_CREDENTIAL_VERSION } from '../users/credential-version.ts';
@@ -16,6 +16,7 @@ import { buildResetLink, checkResetUrl } from './reset-url.ts';
 export class PasswordResetService {
   constructor(
     private readonly db: Database,
+    private readonly hasher: PasswordHasher,
     private readonly sessions: SessionService,
     private readonly mail: MailTransport,
     private readonly background: BackgroundTasks,
@@ -85,7 +86,7 @@ export class PasswordResetService {
     }
     if (row.expiresAt.getTime() <= Date.now()) throw new AppError('TOKEN_EXPIRED');
 
-    const passwordHash = await hashPassword(password, this.config.passwords.argon2);
+    const passwordHash = await this.hasher.hash(password, 'priority');
     const now = new Date();
     const claimed = await this.db.passwordResetToken.updateMany({ where: { id: row.id, usedAt: null }, data: { usedAt: now } });
     if (claimed.count !== 1) throw new AppError('INVALID_TOKEN');

@@ -23,10 +23,10 @@ export class KnownIps {
     await this.store.set(this.key(account, ip), 1, this.ttlSeconds);
   }
 
-  /** The subject that attempts on `account` from `ip` count against. */
-  async subject(scope: string, account: string, ip: string | null): Promise<string> {
+  /** The subject that attempts on `account` from `ip` count against, and whether the IP is known to it. */
+  async subject(scope: string, account: string, ip: string | null): Promise<{ subject: string; known: boolean }> {
     const known = (await this.store.get(this.key(account, ip))) !== null;
-    return known ? this.pairSubject(scope, account, ip) : this.accountSubject(scope, account);
+    return { subject: known ? this.pairSubject(scope, account, ip) : this.accountSubject(scope, account), known };
   }
 
   /** Attempts from addresses that have not signed in to the account recently. */

@@ -18,6 +18,8 @@ export interface LoginAttempt {
   subject: string;
   /** Its place among the subject's checks in this window: 1 for the first. */
   slot: number;
+  /** The IP signed in to the account recently (KnownIps): its attempts count on their own. */
+  knownIp: boolean;
 }
 
 /**
@@ -60,9 +62,9 @@ export class LockoutService {
    * is locked or its checks are spent, including by attempts still running.
    */
   async reserveAttempt(email: string, ip: string | null): Promise<LoginAttempt> {
-    const subject = await this.knownIps.subject('lockout', accountSubject(email), ip);
+    const { subject, known } = await this.knownIps.subject('lockout', accountSubject(email), ip);
     try {
-      return { subject, slot: (await this.checks.consume(subject)).consumedPoints };
+      return { subject, knownIp: known, slot: (await this.checks.consume(subject)).consumedPoints };
     } catch (rejection) {
       if (!(rejection instanceof RateLimiterRes)) throw rejection;
       // Locked: until the lock ends. Spent by attempts still running: at most until the lockout

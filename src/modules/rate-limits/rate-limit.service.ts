@@ -46,7 +46,7 @@ export class RateLimitService {
     if (limiters.account && account !== null) {
       const subject = accountSubject(account);
       const splitKnownIps = (SENSITIVE_OPERATIONS[operation] as { splitKnownIps?: boolean }).splitKnownIps === true;
-      const key = splitKnownIps ? await this.knownIps.subject(operation, subject, ip) : this.hash(operation, 'account', subject);
+      const key = splitKnownIps ? (await this.knownIps.subject(operation, subject, ip)).subject : this.hash(operation, 'account', subject);
       await take(limiters.account, key);
     }
   }

@@ -2,7 +2,6 @@ import QRCode from 'qrcode';
 import type { BackgroundTasks } from '../../background.ts';
 import type { Config } from '../../config/config.ts';
 import { decryptString, encrypt } from '../../crypto/aead.ts';
-import { verifyPassword } from '../../crypto/password.ts';
 import {
   createRecoveryCodes,
   createTotpSecret,
@@ -19,6 +18,7 @@ import { AppError } from '../../errors.ts';
 import type { Logger } from '../../log/logger.ts';
 import { twoFactorChangedMail } from '../../mail/mail.templates.ts';
 import type { MailTransport } from '../../mail/mail.transport.ts';
+import type { PasswordHasher } from '../passwords/password-hasher.ts';
 import type { SessionService } from '../sessions/session.service.ts';
 import { NEW_CREDENTIAL_VERSION } from '../users/credential-version.ts';
 
@@ -42,6 +42,7 @@ const RECOVERY_CODE_COUNT = 10;
 export class TwoFactorService {
   constructor(
     private readonly db: Database,
+    private readonly hasher: PasswordHasher,
     private readonly sessions: SessionService,
     private readonly mail: MailTransport,
     private readonly background: BackgroundTasks,
@@ -60,7 +61,7 @@ export class TwoFactorService {
   /** Starts enrolment: needs the current password; nothing is enabled until a code confirms it. */
   async generateSecret(userId: string, password: string): Promise<TwoFactorSetup> {
     const user = await this.db.user.findUniqueOrThrow({ where: { id: userId }, select: { email: true, passwordHash: true } });
-    if (!(await verifyPassword(user.passwordHash, password))) throw new AppError('INVALID_CREDENTIALS');
+    if (!(await this.hasher.verify(user.passwordHash, password, 'priority'))) throw new AppError('INVALID_CREDENTIALS');
     if (await this.isEnabled(userId)) {
       throw new AppError('BAD_USER_INPUT', { message: 'Two-factor authentication is already enabled; disable it first.' });
     }

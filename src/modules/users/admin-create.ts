@@ -1,9 +1,9 @@
 import type { Config } from '../../config/config.ts';
-import { hashPassword } from '../../crypto/password.ts';
 import type { Database } from '../../db/client.ts';
 import { isUniqueViolation } from '../../db/errors.ts';
 import { AppError } from '../../errors.ts';
 import { DEFAULT_POLICIES } from '../access/access.bootstrap.ts';
+import type { PasswordHasher } from '../passwords/password-hasher.ts';
 import { checkNewPassword, normalizeEmail } from './users.validation.ts';
 
 /** The client or a transaction on it: all this needs is the two tables. */
@@ -27,7 +27,12 @@ export interface CreatedAdministrator {
  * took its adminAccess away), the oldest policy with adminAccess. It never touches an existing account: promoting one from a shell
  * would let whoever controls that account's email or password become an administrator unnoticed.
  */
-export async function createAdministrator(db: Tables, config: Config, input: CreateAdministratorInput): Promise<CreatedAdministrator> {
+export async function createAdministrator(
+  db: Tables,
+  config: Config,
+  hasher: PasswordHasher,
+  input: CreateAdministratorInput,
+): Promise<CreatedAdministrator> {
   const email = normalizeEmail(input.email);
   checkNewPassword(input.password, config.passwords);
   const policy = await findAdminPolicy(db);
@@ -40,7 +45,7 @@ export async function createAdministrator(db: Tables, config: Config, input: Cre
   }
   if (await db.user.findUnique({ where: { email }, select: { id: true } })) throw emailTaken(email);
 
-  const passwordHash = await hashPassword(input.password, config.passwords.argon2);
+  const passwordHash = await hasher.hash(input.password, 'priority');
   try {
     const user = await db.user.create({
       data: { email, passwordHash, status: 'ACTIVE', policies: { create: [{ policyId: policy.id }] } },

@@ -1,5 +1,5 @@
 import type { Config } from '../../config/config.ts';
-import { generatePassword, hashPassword } from '../../crypto/password.ts';
+import { generatePassword } from '../../crypto/password.ts';
 import { isUuid } from '../../crypto/tokens.ts';
 import type { Database } from '../../db/client.ts';
 import { isUniqueViolation } from '../../db/errors.ts';
@@ -14,6 +14,7 @@ import type { AccessChanges } from '../access/access-changes.ts';
 import { withAdminGuard } from '../access/admin-guard.ts';
 import { readAs } from '../access/read-identity.ts';
 import { RoleGraph } from '../access/role-graph.ts';
+import type { PasswordHasher } from '../passwords/password-hasher.ts';
 import type { SessionService } from '../sessions/session.service.ts';
 import { NEW_CREDENTIAL_VERSION } from './credential-version.ts';
 import { decodeUserCursor, encodeUserCursor } from './user-cursor.ts';
@@ -51,6 +52,7 @@ export type UserQuery = Record<string, unknown>;
 export class UsersService {
   constructor(
     private readonly db: Database,
+    private readonly hasher: PasswordHasher,
     private readonly access: AccessService,
     private readonly accessChanges: AccessChanges,
     private readonly sessions: SessionService,
@@ -154,7 +156,7 @@ export class UsersService {
     const lastName = checkName(data.lastName, 'lastName');
     const policyIds = data.policies ? [...new Set(data.policies)] : undefined;
     await this.checkGrants(actor.access, policyIds ?? [], data.role ?? null);
-    const passwordHash = data.password != null ? await hashPassword(data.password, this.config.passwords.argon2) : undefined;
+    const passwordHash = data.password != null ? await this.hasher.hash(data.password, 'priority') : undefined;
 
     const now = new Date();
     const accessChanged = policyIds !== undefined || data.role !== undefined;
@@ -249,7 +251,8 @@ export class UsersService {
     const policyIds = [...new Set(data.policies ?? [])];
     await this.checkGrants(viewerAccess, policyIds, data.role ?? null);
 
-    const passwordHash = await hashPassword(data.password, this.config.passwords.argon2);
+    // Self-registration waits in the standard lane with logins from unknown places; an administrator does not.
+    const passwordHash = await this.hasher.hash(data.password, viewerAccess.admin ? 'priority' : 'standard');
     try {
       return await this.db.user.create({
         ...query,
@@ -283,7 +286,7 @@ export class UsersService {
     const password = admin.password ?? (generatedPassword as string);
     checkNewPassword(password, this.config.passwords, 'ADMIN_PASSWORD');
     const email = normalizeEmail(admin.email);
-    const passwordHash = await hashPassword(password, this.config.passwords.argon2);
+    const passwordHash = await this.hasher.hash(password, 'priority');
     try {
       await this.db.user.create({
         data: { email, passwordHash, status: 'ACTIVE', policies: { create: [{ policyId: policy.id }] } },
