@@ -46,6 +46,23 @@ function expectAbsent(log: string, secret: string) {
 }
 
 describe('at LOG_LEVEL=debug the log', () => {
+  it('never holds malformed JSON of a GET (its parser quotes the input), which answers BAD_REQUEST 400', async () => {
+    const secret = 'hunter2-staple-in-variables';
+    for (const param of ['variables', 'extensions']) {
+      const from = lines.length;
+      const url = new URL(`${app.url}/graphql`);
+      url.searchParams.set('query', '{ __typename }');
+      url.searchParams.set(param, `{"password": ${secret}}`);
+      const res = await fetch(url, { headers: { 'x-graphql-csrf': '1', accept: 'application/json' } });
+      expect(res.status).toBe(400);
+      const body = await res.text();
+      expect(JSON.parse(body).errors[0].extensions.code).toBe('BAD_REQUEST');
+      expect(body).not.toContain(secret);
+      await new Promise((resolve) => setImmediate(resolve));
+      expectAbsent(lines.slice(from).join(''), secret);
+    }
+  });
+
   it('never holds a password written inline in a failing login', async () => {
     const password = 'Inline-Pa55word-in-the-document';
     const log = await logOf({ query: `mutation { login(password: "${password}", email: "${email}") { accessToken } }` });

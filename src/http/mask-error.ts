@@ -65,6 +65,14 @@ export function createMaskError(logger: Logger) {
       const code = graphqlError.extensions?.code ?? 'GRAPHQL_VALIDATION_FAILED';
       return new GraphQLError(withoutSuggestions(graphqlError.message), { ...location, extensions: { ...graphqlError.extensions, code } });
     }
+    if ((cause ?? error) instanceof SyntaxError && !graphqlError?.path) {
+      // JSON.parse of a GET's `variables` or `extensions`: the client's mistake, and its message
+      // quotes the input (a password, say), so neither the answer nor the log repeats it.
+      logger.debug({ code: 'BAD_REQUEST' }, 'malformed JSON in the query string');
+      return new GraphQLError(ERROR_CODES.BAD_REQUEST, {
+        extensions: { code: 'BAD_REQUEST', reason: 'variables or extensions is not valid JSON', http: { status: 400 } },
+      });
+    }
     if (isDatabaseUnavailable(cause ?? error)) {
       // An outage, not a bug: retryable, and the status (503 when nothing succeeded) is set by
       // useServiceUnavailableStatus, which sees the whole result.
