@@ -2,7 +2,8 @@ import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBrowserExample } from '../examples/browser/server.ts';
-import { chromiumMissing, freePort, launchChromium, TEST_OUTPUT_DIR, watchContext } from './helpers/browser.ts';
+import { chromiumMissing, launchChromium, TEST_OUTPUT_DIR, watchContext } from './helpers/browser.ts';
+import { freePort } from './helpers/free-port.ts';
 import { startTestApp, TEST_PASSWORD, type TestApp, uniqueEmail } from './helpers/test-app.ts';
 
 // Headless Chromium with every host but this machine's servers refused: GraphiQL as a developer

@@ -1,6 +1,5 @@
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
-import { type AddressInfo, createServer } from 'node:net';
 import path from 'node:path';
 import { type Browser, type BrowserContext, chromium } from 'playwright-core';
 
@@ -59,16 +58,4 @@ export async function watchContext(context: BrowserContext, allowedHosts: string
   });
   context.on('weberror', (error) => log.errors.push(`page error: ${error.error().message}`));
   return log;
-}
-
-/** A port free at the moment of asking (for a server whose origin must be known in advance). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer()
-      .once('error', reject)
-      .listen(0, '127.0.0.1', () => {
-        const { port } = server.address() as AddressInfo;
-        server.close(() => resolve(port));
-      });
-  });
 }

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { applyMigrations } from '../../src/db/schema-engine.ts';
-import { freePort } from './server-process.ts';
+import { freePort } from './free-port.ts';
 
 const run = promisify(execFile);
 const PG_ROOT = '/usr/lib/postgresql';
