@@ -3,6 +3,7 @@ import type { Config } from './config/config.ts';
 import { deriveKey } from './crypto/keys.ts';
 import type { Database } from './db/client.ts';
 import type { Logger } from './log/logger.ts';
+import { AfterCommitMail } from './mail/after-commit-mail.ts';
 import type { MailTransport } from './mail/mail.transport.ts';
 import { AccessService } from './modules/access/access.service.ts';
 import { AccessChanges } from './modules/access/access-changes.ts';
@@ -10,7 +11,9 @@ import { PermissionsService } from './modules/access/permissions.service.ts';
 import { PoliciesService } from './modules/access/policies.service.ts';
 import { RolesService } from './modules/access/roles.service.ts';
 import { AuthService } from './modules/auth/auth.service.ts';
+import { EmailChangeService } from './modules/email-change/email-change.service.ts';
 import { HealthService } from './modules/health/health.service.ts';
+import { InvitationService } from './modules/invitations/invitation.service.ts';
 import { PasswordChangeService } from './modules/password-change/password-change.service.ts';
 import { PasswordResetService } from './modules/password-reset/password-reset.service.ts';
 import { createPasswordHasher } from './modules/passwords/password-hasher.ts';
@@ -19,6 +22,7 @@ import { createMemoryLimiterStore, createRedisLimiterStore } from './modules/rat
 import { LockoutService } from './modules/rate-limits/lockout.service.ts';
 import { RateLimitService } from './modules/rate-limits/rate-limit.service.ts';
 import { createSubjectHasher } from './modules/rate-limits/subject-key.ts';
+import { RegistrationService } from './modules/registration/registration.service.ts';
 import { RetentionService } from './modules/sessions/retention.service.ts';
 import { RevocationService } from './modules/sessions/revocation.service.ts';
 import { SessionService } from './modules/sessions/session.service.ts';
@@ -90,6 +94,16 @@ export async function createServices({ config, secret, db, mail, logger }: Depen
       logger,
     );
     await twoFactor.rehashPlainRecoveryCodes();
+    const users = new UsersService(
+      db,
+      passwordHasher,
+      access,
+      accessChanges,
+      sessions,
+      config,
+      deriveKey(secret, 'list-cursor-aes-256-gcm'),
+    );
+    const lifecycleMail = new AfterCommitMail(mail, background);
     return {
       db,
       background,
@@ -103,7 +117,10 @@ export async function createServices({ config, secret, db, mail, logger }: Depen
       revocations,
       sessions,
       retention,
-      users: new UsersService(db, passwordHasher, access, accessChanges, sessions, config, deriveKey(secret, 'list-cursor-aes-256-gcm')),
+      users,
+      registration: new RegistrationService(db, passwordHasher, access, lifecycleMail, background, config, logger),
+      invitations: new InvitationService(db, passwordHasher, users, lifecycleMail, config, logger),
+      emailChange: new EmailChangeService(db, passwordHasher, sessions, lifecycleMail, config, logger),
       auth: new AuthService(db, passwordHasher, sessions, config, dummyHash, lockout, twoFactor),
       twoFactor,
       health: new HealthService(db, limiterStore),
