@@ -38,12 +38,13 @@ describe('register', () => {
   it('register -> verification mail -> login EMAIL_NOT_VERIFIED -> verifyEmail -> login works', async () => {
     const email = uniqueEmail('reg');
     await register(email, APP_PAGE);
+    // The account is written after the answer (see RegistrationService), with its mail.
+    const { token, link } = await verificationToken(email);
     const user = await app.db.user.findUniqueOrThrow({ where: { email }, include: { policies: { include: { policy: true } } } });
     expect(user.status).toBe('UNVERIFIED');
     // The public policy's preset: the User policy.
     expect(user.policies.map((p) => p.policy.name)).toEqual(['User']);
 
-    const { token, link } = await verificationToken(email);
     expect(`${link.origin}${link.pathname}`).toBe('https://app.example.com/welcome');
     expect(link.searchParams.get('lang')).toBe('en');
     const mail = mailsTo(app.smtp, email)[0]!;
@@ -74,8 +75,8 @@ describe('register', () => {
     const res = await app.client.request(SelfRegisterDocument, { email: owner.email.toUpperCase(), password: 'another passphrase 123' });
     expect(res.errors).toBeUndefined();
     expect(res.data?.register).toBe(true);
-    expect(await app.db.user.count({ where: { email: owner.email } })).toBe(1);
     const notice = await waitForNthMail(app.smtp, owner.email, 1);
+    expect(await app.db.user.count({ where: { email: owner.email } })).toBe(1);
     expect(notice.subject).toBe('Someone tried to register with your address');
     expect(notice.text).not.toMatch(/token=/);
     expect(await app.db.emailToken.count({ where: { userId: owner.id } })).toBe(0);
@@ -192,6 +193,9 @@ describe('register with REGISTRATION_VERIFY_EMAIL=false', () => {
   it('makes the account ACTIVE at once, without mail', async () => {
     const email = uniqueEmail('open');
     expect((await open.client.request(SelfRegisterDocument, { email, password: TEST_PASSWORD })).data?.register).toBe(true);
+    // Written just after the answer.
+    for (let i = 0; i < 200 && !(await open.db.user.findUnique({ where: { email } })); i++) await settle(25);
+    expect((await open.db.user.findUniqueOrThrow({ where: { email } })).status).toBe('ACTIVE');
     expect((await open.client.request(LoginDocument, { email, password: TEST_PASSWORD })).errors).toBeUndefined();
     await settle();
     expect(mailsTo(open.smtp, email)).toHaveLength(0);

@@ -27,9 +27,11 @@ export interface Registrant {
 
 /**
  * Self-registration with a verified address. Whether the address is new or taken, register checks
- * and hashes the password, writes one mail in one transaction and answers true: a new address
- * becomes an UNVERIFIED user with a verification link (ACTIVE at once, without mail, when
- * REGISTRATION_VERIFY_EMAIL=false); a taken one creates nothing and its owner gets a notice.
+ * and hashes the password and answers true; then, in the background, it writes one mail in one
+ * transaction: a new address becomes an UNVERIFIED user with a verification link (ACTIVE at once,
+ * without mail, when REGISTRATION_VERIFY_EMAIL=false); a taken one creates nothing and its owner
+ * gets a notice. A failure there (the database gone) is logged; the registrant, who gets no
+ * mail, registers again.
  */
 export class RegistrationService {
   constructor(
@@ -50,12 +52,27 @@ export class RegistrationService {
     const data = applyWriteRule<RegistrationFields>(rule, { email: emailInput, password }, ['email', 'password']);
     const email = normalizeEmail(data.email);
     checkNewPassword(password, this.config.passwords);
-    // Hashed for a taken address too, so both answers take about as long.
+    // Hashed for a taken address too, and waited for: both answers take as long, and a flood of
+    // registrations queues at the hashing gate like logins do (SERVICE_BUSY past its bounds).
     const passwordHash = await this.hasher.hash(password, 'standard');
+    // Looking the address up and writing differ between a new and a taken address: they happen
+    // after the answer, so neither the answer nor its timing tells which it was.
+    this.background.run('registration', () =>
+      this.registerHashed(email, passwordHash, data.policies ?? [], data.role ?? null, verificationUrl),
+    );
+  }
+
+  private async registerHashed(
+    email: string,
+    passwordHash: string,
+    policyIds: string[],
+    roleId: string | null,
+    verificationUrl: string | null | undefined,
+  ): Promise<void> {
     const taken = await this.db.user.findUnique({ where: { email }, select: { id: true } });
     if (!taken) {
       try {
-        await this.createUnverified(email, passwordHash, data.policies ?? [], data.role ?? null, verificationUrl);
+        await this.createUnverified(email, passwordHash, policyIds, roleId, verificationUrl);
         return;
       } catch (error) {
         // Registered by a concurrent request since the lookup: a taken address after all.
