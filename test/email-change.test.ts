@@ -107,7 +107,9 @@ describe('email change', () => {
     await app.client.request(RequestPasswordResetDocument, { email: user.email });
     const resetMail = await waitForNthMail(app.smtp, user.email, 4);
     const resetToken = linkIn(resetMail).searchParams.get('token') as string;
-    expect((await app.client.request(ResetPasswordDocument, { token: resetToken, password: 'a brand new passphrase' })).errors).toBeUndefined();
+    expect(
+      (await app.client.request(ResetPasswordDocument, { token: resetToken, password: 'a brand new passphrase' })).errors,
+    ).toBeUndefined();
     expect((await app.client.request(ConfirmEmailChangeDocument, { token: thirdToken })).code).toBe('INVALID_TOKEN');
     expect((await app.db.user.findUniqueOrThrow({ where: { id: user.id } })).email).toBe(user.email);
   });
