@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   AcceptInviteDocument,
@@ -175,10 +176,16 @@ describe('register', () => {
     expect((await app.client.request(ConfirmEmailChangeDocument, { token: resetToken })).code).toBe('INVALID_TOKEN');
   });
 
-  it('register may appear once per document', async () => {
-    const res = await app.client.raw({
-      query: `mutation { a: register(email: "${uniqueEmail('x')}", password: "${TEST_PASSWORD}") b: register(email: "${uniqueEmail('y')}", password: "${TEST_PASSWORD}") }`,
-    });
+  it.each([
+    'register(email: "a@example.test", password: "p")',
+    'verifyEmail(token: "t")',
+    'resendVerificationEmail(email: "a@example.test")',
+    'inviteUser(email: "a@example.test")',
+    'acceptInvite(token: "t", password: "p")',
+    'requestEmailChange(newEmail: "a@example.test", password: "p")',
+    'confirmEmailChange(token: "t")',
+  ])('%s may appear once per document', async (field) => {
+    const res = await app.client.raw({ query: `mutation { a: ${field} b: ${field} }` });
     expect(res.code).toBe('SENSITIVE_FIELD_REPEATED');
   });
 });
@@ -205,7 +212,12 @@ describe('register with REGISTRATION_VERIFY_EMAIL=false', () => {
 describe('register rate limits', () => {
   let limited: TestApp;
   beforeAll(async () => {
-    limited = await startTestApp({ RATE_LIMIT_REGISTER_ACCOUNT: '2/1h', RATE_LIMIT_RESEND_VERIFICATION_EMAIL_ACCOUNT: '1/1h' });
+    limited = await startTestApp({
+      RATE_LIMIT_REGISTER_ACCOUNT: '2/1h',
+      RATE_LIMIT_RESEND_VERIFICATION_EMAIL_ACCOUNT: '1/1h',
+      RATE_LIMIT_VERIFY_EMAIL_ACCOUNT: '2/1h',
+      RATE_LIMIT_CONFIRM_EMAIL_CHANGE_IP: '2/1h',
+    });
   });
   afterAll(() => limited.close());
 
@@ -217,5 +229,16 @@ describe('register rate limits', () => {
     const resend = [];
     for (let i = 0; i < 2; i++) resend.push((await limited.client.request(ResendVerificationEmailDocument, { email })).code);
     expect(resend).toEqual([undefined, 'RATE_LIMITED']);
+  });
+
+  it('limits token guesses per token id and per IP', async () => {
+    const guess = `${randomUUID()}.${'A'.repeat(43)}`;
+    const perToken = [];
+    for (let i = 0; i < 3; i++) perToken.push((await limited.client.request(VerifyEmailDocument, { token: guess })).code);
+    expect(perToken).toEqual(['INVALID_TOKEN', 'INVALID_TOKEN', 'RATE_LIMITED']);
+    const perIp = [];
+    for (let i = 0; i < 3; i++)
+      perIp.push((await limited.client.request(ConfirmEmailChangeDocument, { token: `${randomUUID()}.${'A'.repeat(43)}` })).code);
+    expect(perIp).toEqual(['INVALID_TOKEN', 'INVALID_TOKEN', 'RATE_LIMITED']);
   });
 });
