@@ -41,6 +41,8 @@ export class OutboxSender {
   /** A send is bounded by nodemailer's timeouts (connect, greeting, each silence): a few of them. */
   private readonly sendBoundMs: number;
   private readonly leaseMs: number;
+  /** How long stop() waits for a send in flight: it must leave SHUTDOWN_TIMEOUT room for the rest. */
+  private readonly stopWaitMs: number;
 
   constructor(
     private readonly db: Database,
@@ -53,6 +55,7 @@ export class OutboxSender {
     this.sendBoundMs = 3 * this.settings.smtpTimeoutSeconds * 1000;
     // Long enough that a live sender always finishes (or gives up on) its send first.
     this.leaseMs = 2 * this.sendBoundMs;
+    this.stopWaitMs = Math.min((this.settings.smtpTimeoutSeconds + 1) * 1000, (config.shutdown.timeoutSeconds * 1000) / 2);
   }
 
   start(): void {
@@ -80,8 +83,9 @@ export class OutboxSender {
   }
 
   /**
-   * Stops claiming; a send in flight may finish for up to its bound. A row still unsent stays in
-   * the table (leased at worst) for the next start or another instance.
+   * Stops claiming; a send in flight may finish for EMAIL_SMTP_TIMEOUT (and a second), at most half
+   * of SHUTDOWN_TIMEOUT. A row still unsent stays in the table (leased at worst) for the next start
+   * or another instance.
    */
   async stop(): Promise<void> {
     this.stopped = true;
@@ -90,7 +94,7 @@ export class OutboxSender {
     const running = this.running;
     if (!running) return;
     let timeout: NodeJS.Timeout | undefined;
-    await Promise.race([running, new Promise((resolve) => (timeout = setTimeout(resolve, this.sendBoundMs)))]);
+    await Promise.race([running, new Promise((resolve) => (timeout = setTimeout(resolve, this.stopWaitMs)))]);
     clearTimeout(timeout);
   }
 
