@@ -15,6 +15,7 @@ import '../modules/access/permissions.schema.ts';
 import '../modules/registration/registration.schema.ts';
 import '../modules/invitations/invitation.schema.ts';
 import '../modules/email-change/email-change.schema.ts';
+import '../modules/mail-outbox/mail-outbox.schema.ts';
 
 builder.queryType({});
 builder.mutationType({});

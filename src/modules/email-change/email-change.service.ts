@@ -3,8 +3,8 @@ import type { Database, TransactionClient } from '../../db/client.ts';
 import { isUniqueViolation } from '../../db/errors.ts';
 import { AppError, badInput } from '../../errors.ts';
 import type { Logger } from '../../log/logger.ts';
-import type { AfterCommitMail, QueuedMail } from '../../mail/after-commit-mail.ts';
 import { emailChangeConfirmationMail, emailChangeNoticeMail } from '../../mail/mail.templates.ts';
+import type { MailOutbox, OutboxMessage } from '../../mail/outbox.service.ts';
 import { claimEmailToken, findEmailToken, issueEmailToken, voidEmailTokens } from '../email-tokens/email-tokens.ts';
 import { buildAllowedLink, checkAllowedUrl, type LinkSource } from '../password-reset/reset-url.ts';
 import type { PasswordHasher } from '../passwords/password-hasher.ts';
@@ -33,7 +33,7 @@ export class EmailChangeService {
     private readonly db: Database,
     private readonly hasher: PasswordHasher,
     private readonly sessions: SessionService,
-    private readonly mail: AfterCommitMail,
+    private readonly outbox: MailOutbox,
     private readonly config: Config,
     private readonly logger: Logger,
   ) {}
@@ -56,7 +56,7 @@ export class EmailChangeService {
     if (!(await this.hasher.verify(user.passwordHash, password, 'priority'))) throw new AppError('INVALID_CURRENT_PASSWORD');
     if (newEmail === user.email) throw badInput('newEmail', 'is already the address of this account');
 
-    await this.mail.transaction(this.db, async (tx) => {
+    await this.transaction(async (tx) => {
       const token = await issueEmailToken(tx, {
         kind: 'EMAIL_CHANGE',
         userId,
@@ -103,8 +103,15 @@ export class EmailChangeService {
   }
 
   /** Every mail of this service leaves through here, inside the transaction of the rows it is about. */
-  private queueMail(tx: TransactionClient, message: QueuedMail): Promise<void> {
-    return this.mail.enqueue(tx, message);
+  private queueMail(tx: TransactionClient, message: OutboxMessage): Promise<void> {
+    return this.outbox.enqueue(tx, message);
+  }
+
+  /** One transaction for the rows and their mails; the outbox sends them once it has committed. */
+  private async transaction<T>(work: (tx: TransactionClient) => Promise<T>): Promise<T> {
+    const result = await this.db.$transaction(work);
+    this.outbox.wake();
+    return result;
   }
 }
 

@@ -4,8 +4,8 @@ import type { Database, TransactionClient } from '../../db/client.ts';
 import { isUniqueViolation } from '../../db/errors.ts';
 import { AppError, badInput } from '../../errors.ts';
 import type { Logger } from '../../log/logger.ts';
-import type { AfterCommitMail, QueuedMail } from '../../mail/after-commit-mail.ts';
 import { invitationMail } from '../../mail/mail.templates.ts';
+import type { MailOutbox, OutboxMessage } from '../../mail/outbox.service.ts';
 import type { Access } from '../access/access.types.ts';
 import { claimEmailToken, findEmailToken, issueEmailToken, voidEmailTokens } from '../email-tokens/email-tokens.ts';
 import { buildAllowedLink, checkAllowedUrl, type LinkSource } from '../password-reset/reset-url.ts';
@@ -32,7 +32,7 @@ export class InvitationService {
     private readonly db: Database,
     private readonly hasher: PasswordHasher,
     private readonly users: UsersService,
-    private readonly mail: AfterCommitMail,
+    private readonly outbox: MailOutbox,
     private readonly config: Config,
     private readonly logger: Logger,
   ) {}
@@ -111,11 +111,14 @@ export class InvitationService {
   }
 
   /** Every mail of this service leaves through here, inside the transaction of the rows it is about. */
-  private queueMail(tx: TransactionClient, message: QueuedMail): Promise<void> {
-    return this.mail.enqueue(tx, message);
+  private queueMail(tx: TransactionClient, message: OutboxMessage): Promise<void> {
+    return this.outbox.enqueue(tx, message);
   }
 
-  private transaction<T>(work: (tx: TransactionClient) => Promise<T>): Promise<T> {
-    return this.mail.transaction(this.db, work);
+  /** One transaction for the rows and their mails; the outbox sends them once it has committed. */
+  private async transaction<T>(work: (tx: TransactionClient) => Promise<T>): Promise<T> {
+    const result = await this.db.$transaction(work);
+    this.outbox.wake();
+    return result;
   }
 }

@@ -4,8 +4,8 @@ import type { Database, TransactionClient } from '../../db/client.ts';
 import { isUniqueViolation } from '../../db/errors.ts';
 import { AppError } from '../../errors.ts';
 import type { Logger } from '../../log/logger.ts';
-import type { AfterCommitMail, QueuedMail } from '../../mail/after-commit-mail.ts';
 import { emailVerificationMail, registrationAttemptMail } from '../../mail/mail.templates.ts';
+import type { MailOutbox, OutboxMessage } from '../../mail/outbox.service.ts';
 import { applyWriteRule } from '../access/access.check.ts';
 import type { AccessService } from '../access/access.service.ts';
 import { claimEmailToken, findEmailToken, issueEmailToken, voidEmailTokens } from '../email-tokens/email-tokens.ts';
@@ -38,7 +38,7 @@ export class RegistrationService {
     private readonly db: Database,
     private readonly hasher: PasswordHasher,
     private readonly access: AccessService,
-    private readonly mail: AfterCommitMail,
+    private readonly outbox: MailOutbox,
     private readonly background: BackgroundTasks,
     private readonly config: Config,
     private readonly logger: Logger,
@@ -157,11 +157,14 @@ export class RegistrationService {
   }
 
   /** Every mail of this service leaves through here, inside the transaction of the rows it is about. */
-  private queueMail(tx: TransactionClient, message: QueuedMail): Promise<void> {
-    return this.mail.enqueue(tx, message);
+  private queueMail(tx: TransactionClient, message: OutboxMessage): Promise<void> {
+    return this.outbox.enqueue(tx, message);
   }
 
-  private transaction<T>(work: (tx: TransactionClient) => Promise<T>): Promise<T> {
-    return this.mail.transaction(this.db, work);
+  /** One transaction for the rows and their mails; the outbox sends them once it has committed. */
+  private async transaction<T>(work: (tx: TransactionClient) => Promise<T>): Promise<T> {
+    const result = await this.db.$transaction(work);
+    this.outbox.wake();
+    return result;
   }
 }
