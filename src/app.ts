@@ -10,6 +10,7 @@ import { graphiqlAssetRoutes } from './http/graphiql-assets.ts';
 import { useGraphQLLimits } from './http/graphql-limits.ts';
 import { responseCookiesByRequest, securityHeaders, useGraphQLResponseHeaders } from './http/headers.ts';
 import { healthRoutes } from './http/health.ts';
+import { lifecyclePageRoutes } from './http/lifecycle-pages.ts';
 import { createMaskError } from './http/mask-error.ts';
 import { usePersistedQueries } from './http/persisted-operations.ts';
 import { resetPageRoutes } from './http/reset-page.ts';
@@ -45,6 +46,7 @@ export function createApp({ config, services, logger, draining = () => false }: 
     }),
     ...wellKnownRoutes(config, () => services.signingKeys.jwks()),
     ...resetPageRoutes(),
+    ...lifecyclePageRoutes(),
     ...(graphiql ? graphiqlAssetRoutes(graphiql) : []),
   ]);
   return createRouter({

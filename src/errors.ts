@@ -16,6 +16,7 @@ export const ERROR_CODES = {
   CSRF_REJECTED: 'Send a POST with a JSON body, or a GET with an Authorization or CSRF-prevention header.',
   RATE_LIMITED: 'Too many attempts. Try again later.',
   SERVICE_BUSY: 'The service is busy. Try again shortly.',
+  EMAIL_NOT_VERIFIED: 'Confirm your email address first: open the link we mailed you (or ask for a new one).',
   OTP_REQUIRED: 'This account needs a code from its authenticator app (or a recovery code).',
   INVALID_OTP: 'The code is wrong, expired or already used.',
   TWO_FACTOR_ENROLMENT_REQUIRED: 'Your access policy requires two-factor authentication: enrol first.',

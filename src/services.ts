@@ -11,7 +11,9 @@ import { PermissionsService } from './modules/access/permissions.service.ts';
 import { PoliciesService } from './modules/access/policies.service.ts';
 import { RolesService } from './modules/access/roles.service.ts';
 import { AuthService } from './modules/auth/auth.service.ts';
+import { EmailChangeService } from './modules/email-change/email-change.service.ts';
 import { HealthService } from './modules/health/health.service.ts';
+import { InvitationService } from './modules/invitations/invitation.service.ts';
 import { PasswordChangeService } from './modules/password-change/password-change.service.ts';
 import { PasswordResetService } from './modules/password-reset/password-reset.service.ts';
 import { createPasswordHasher } from './modules/passwords/password-hasher.ts';
@@ -20,6 +22,7 @@ import { createMemoryLimiterStore, createRedisLimiterStore } from './modules/rat
 import { LockoutService } from './modules/rate-limits/lockout.service.ts';
 import { RateLimitService } from './modules/rate-limits/rate-limit.service.ts';
 import { createSubjectHasher } from './modules/rate-limits/subject-key.ts';
+import { RegistrationService } from './modules/registration/registration.service.ts';
 import { RetentionService } from './modules/sessions/retention.service.ts';
 import { RevocationService } from './modules/sessions/revocation.service.ts';
 import { SessionService } from './modules/sessions/session.service.ts';
@@ -93,6 +96,15 @@ export async function createServices({ config, secret, db, mail, logger }: Depen
       logger,
     );
     await twoFactor.rehashPlainRecoveryCodes();
+    const users = new UsersService(
+      db,
+      passwordHasher,
+      access,
+      accessChanges,
+      sessions,
+      config,
+      deriveKey(secret, 'list-cursor-aes-256-gcm'),
+    );
     // Sends what an earlier run (or another instance) left, then whatever is enqueued.
     mailOutbox.start();
     return {
@@ -109,7 +121,10 @@ export async function createServices({ config, secret, db, mail, logger }: Depen
       revocations,
       sessions,
       retention,
-      users: new UsersService(db, passwordHasher, access, accessChanges, sessions, config, deriveKey(secret, 'list-cursor-aes-256-gcm')),
+      users,
+      registration: new RegistrationService(db, passwordHasher, access, mailOutbox, background, config, logger),
+      invitations: new InvitationService(db, passwordHasher, users, mailOutbox, config, logger),
+      emailChange: new EmailChangeService(db, passwordHasher, sessions, mailOutbox, config, logger),
       auth: new AuthService(db, passwordHasher, sessions, config, dummyHash, lockout, twoFactor),
       twoFactor,
       health: new HealthService(db, limiterStore),

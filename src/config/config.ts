@@ -147,6 +147,12 @@ const envSchema = z.object({
   COOKIE_PATH: z.string().startsWith('/').default('/'),
 
   PASSWORD_RESET_URL_ALLOW_LIST: z.string().optional(),
+  USER_REGISTER_URL_ALLOW_LIST: z.string().optional(),
+  USER_INVITE_URL_ALLOW_LIST: z.string().optional(),
+  REGISTRATION_VERIFY_EMAIL: bool(true),
+  EMAIL_VERIFICATION_TTL: duration('1d').refine((s) => s <= 30 * 86400, 'must be at most 30d'),
+  USER_INVITE_TTL: duration('7d').refine((s) => s <= 30 * 86400, 'must be at most 30d'),
+  EMAIL_CHANGE_TTL: duration('1h').refine((s) => s <= 7 * 86400, 'must be at most 7d'),
   EMAIL_FROM: z.string().default('Gatehouse <no-reply@localhost>'),
   EMAIL_SMTP_URL: z
     .string()
@@ -258,18 +264,25 @@ function buildConfig(e: z.infer<typeof envSchema>, problems: string[], env: Env 
   const secure = e.COOKIE_SECURE ?? publicUrl.protocol === 'https:';
   if (sameSite === 'none' && !secure) problems.push('COOKIE_SAME_SITE: "none" requires COOKIE_SECURE=true');
 
-  const resetAllowList = (e.PASSWORD_RESET_URL_ALLOW_LIST ?? `${publicBase}/reset-password`)
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean);
-  for (const entry of resetAllowList) {
-    try {
-      const u = new URL(entry);
-      if (!/^https?:$/.test(u.protocol) || u.username || u.password) throw new Error('bad');
-    } catch {
-      problems.push(`PASSWORD_RESET_URL_ALLOW_LIST: "${entry}" is not an http(s) URL without credentials`);
-    }
-  }
+  const resetAllowList = readUrlAllowList(
+    'PASSWORD_RESET_URL_ALLOW_LIST',
+    e.PASSWORD_RESET_URL_ALLOW_LIST,
+    [`${publicBase}/reset-password`],
+    problems,
+  );
+  // Registration links and email-change links share one list; unset, it holds Gatehouse's two pages.
+  const registerAllowList = readUrlAllowList(
+    'USER_REGISTER_URL_ALLOW_LIST',
+    e.USER_REGISTER_URL_ALLOW_LIST,
+    [`${publicBase}/verify-email`, `${publicBase}/confirm-email`],
+    problems,
+  );
+  const inviteAllowList = readUrlAllowList(
+    'USER_INVITE_URL_ALLOW_LIST',
+    e.USER_INVITE_URL_ALLOW_LIST,
+    [`${publicBase}/accept-invite`],
+    problems,
+  );
 
   const trustedProxies = (e.TRUST_PROXY ?? '')
     .split(',')
@@ -354,6 +367,18 @@ function buildConfig(e: z.infer<typeof envSchema>, problems: string[], env: Env 
     },
     twoFactor: { issuer: e.TWO_FACTOR_ISSUER },
     passwordReset: { defaultUrl: resetAllowList[0] ?? `${publicBase}/reset-password`, allowList: resetAllowList },
+    lifecycle: {
+      verifyEmail: e.REGISTRATION_VERIFY_EMAIL ?? true,
+      verificationTtlSeconds: e.EMAIL_VERIFICATION_TTL,
+      inviteTtlSeconds: e.USER_INVITE_TTL,
+      emailChangeTtlSeconds: e.EMAIL_CHANGE_TTL,
+      registerAllowList,
+      inviteAllowList,
+      // The link when the caller names no page: Gatehouse's own page when the list holds it, else the list's first entry.
+      verifyDefaultUrl: defaultEntry(registerAllowList, `${publicBase}/verify-email`),
+      emailChangeDefaultUrl: defaultEntry(registerAllowList, `${publicBase}/confirm-email`),
+      inviteDefaultUrl: defaultEntry(inviteAllowList, `${publicBase}/accept-invite`),
+    },
     email: {
       from: e.EMAIL_FROM,
       smtp,
@@ -395,6 +420,33 @@ function buildConfig(e: z.infer<typeof envSchema>, problems: string[], env: Env 
     // Browsers must keep to https once they have reached an https PUBLIC_URL.
     hsts: publicUrl.protocol === 'https:',
   };
+}
+
+/**
+ * A comma-separated list of pages a mailed link may open (exact http(s) URLs without credentials);
+ * unset, the given defaults. Each entry is compared whole by buildAllowedLink.
+ */
+function readUrlAllowList(name: string, value: string | undefined, defaults: string[], problems: string[]): string[] {
+  const entries =
+    value === undefined
+      ? defaults
+      : value
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean);
+  for (const entry of entries) {
+    try {
+      const u = new URL(entry);
+      if (!/^https?:$/.test(u.protocol) || u.username || u.password) throw new Error('bad');
+    } catch {
+      problems.push(`${name}: "${entry}" is not an http(s) URL without credentials`);
+    }
+  }
+  return entries;
+}
+
+function defaultEntry(allowList: readonly string[], preferred: string): string {
+  return allowList.includes(preferred) ? preferred : (allowList[0] ?? preferred);
 }
 
 /**

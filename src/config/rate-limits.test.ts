@@ -15,6 +15,13 @@ describe('abuse-resistance settings', () => {
       enableTwoFactor: { ip: { points: 20, durationSeconds: 900 }, account: { points: 10, durationSeconds: 900 } },
       disableTwoFactor: { ip: { points: 20, durationSeconds: 900 }, account: { points: 10, durationSeconds: 900 } },
       regenerateRecoveryCodes: { ip: { points: 20, durationSeconds: 900 }, account: { points: 10, durationSeconds: 900 } },
+      register: { ip: { points: 10, durationSeconds: 3600 }, account: { points: 3, durationSeconds: 3600 } },
+      verifyEmail: { ip: { points: 10, durationSeconds: 900 }, account: { points: 5, durationSeconds: 900 } },
+      resendVerificationEmail: { ip: { points: 10, durationSeconds: 900 }, account: { points: 3, durationSeconds: 3600 } },
+      inviteUser: { ip: { points: 60, durationSeconds: 3600 }, account: { points: 3, durationSeconds: 3600 } },
+      acceptInvite: { ip: { points: 10, durationSeconds: 900 }, account: { points: 5, durationSeconds: 900 } },
+      requestEmailChange: { ip: { points: 10, durationSeconds: 900 }, account: { points: 5, durationSeconds: 900 } },
+      confirmEmailChange: { ip: { points: 10, durationSeconds: 900 }, account: { points: 5, durationSeconds: 900 } },
     });
     expect(config.rateLimits.lockout).toEqual({
       threshold: 5,

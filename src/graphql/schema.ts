@@ -12,6 +12,9 @@ import '../modules/two-factor/two-factor.schema.ts';
 import '../modules/access/roles.schema.ts';
 import '../modules/access/policies.schema.ts';
 import '../modules/access/permissions.schema.ts';
+import '../modules/registration/registration.schema.ts';
+import '../modules/invitations/invitation.schema.ts';
+import '../modules/email-change/email-change.schema.ts';
 import '../modules/mail-outbox/mail-outbox.schema.ts';
 
 builder.queryType({});

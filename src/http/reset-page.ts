@@ -51,12 +51,12 @@ const SCRIPT = `(() => {
   });
 })();`;
 
-const STYLE = `body{font:16px/1.5 system-ui,sans-serif;margin:0;display:grid;place-items:center;min-height:100vh;background:#f5f5f4}
+export const PAGE_STYLE = `body{font:16px/1.5 system-ui,sans-serif;margin:0;display:grid;place-items:center;min-height:100vh;background:#f5f5f4}
 main{background:#fff;padding:2rem;border-radius:8px;box-shadow:0 1px 4px #0002;width:min(22rem,90vw)}
 label,input,button{display:block;width:100%;box-sizing:border-box}input{margin:.25rem 0 1rem;padding:.5rem}
 button{padding:.6rem;background:#1c1917;color:#fff;border:0;border-radius:4px;cursor:pointer}`;
 
-const SECURITY_HEADERS = {
+export const PAGE_SECURITY_HEADERS = {
   'content-security-policy':
     "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; form-action 'none'; frame-ancestors 'none'; base-uri 'none'",
   'referrer-policy': 'no-referrer',
@@ -67,12 +67,12 @@ const SECURITY_HEADERS = {
 const ASSETS: Record<string, { type: string; body: string }> = {
   '/reset-password': { type: 'text/html; charset=utf-8', body: PAGE },
   '/reset-password/page.js': { type: 'text/javascript; charset=utf-8', body: SCRIPT },
-  '/reset-password/page.css': { type: 'text/css; charset=utf-8', body: STYLE },
+  '/reset-password/page.css': { type: 'text/css; charset=utf-8', body: PAGE_STYLE },
 };
 
 export function resetPageRoutes(): [string, FixedRoute][] {
   return Object.entries(ASSETS).map(([path, asset]) => [
     path,
-    () => new Response(asset.body, { status: 200, headers: { 'content-type': asset.type, ...SECURITY_HEADERS } }),
+    () => new Response(asset.body, { status: 200, headers: { 'content-type': asset.type, ...PAGE_SECURITY_HEADERS } }),
   ]);
 }

@@ -52,3 +52,83 @@ export function twoFactorChangedMail(to: string, enabled: boolean): MailMessage 
     html,
   };
 }
+
+/** "1 day", "7 days", "1 hour", "30 minutes": how long a link works, rounded to the largest unit. */
+function validFor(seconds: number): string {
+  const [amount, unit] =
+    seconds >= 86_400
+      ? [Math.round(seconds / 86_400), 'day']
+      : seconds >= 3600
+        ? [Math.round(seconds / 3600), 'hour']
+        : [Math.max(1, Math.round(seconds / 60)), 'minute'];
+  return `${amount} ${unit}${amount === 1 ? '' : 's'}`;
+}
+
+/** A mail of paragraphs and one link; every paragraph is escaped in the HTML part. */
+function linkMail(to: string, subject: string, before: string[], linkLabel: string, link: string, after: string[]): MailMessage {
+  const text = [...before, link, ...after].join('\n\n');
+  const html = [
+    ...before.map((p) => `<p>${escapeHtml(p)}</p>`),
+    `<p><a href="${escapeHtml(link)}">${escapeHtml(linkLabel)}</a></p>`,
+    ...after.map((p) => `<p>${escapeHtml(p)}</p>`),
+  ].join('\n');
+  return { to, subject, text, html };
+}
+
+function noticeMail(to: string, subject: string, paragraphs: string[]): MailMessage {
+  const html = paragraphs.map((p) => `<p>${escapeHtml(p)}</p>`).join('\n');
+  return { to, subject, text: paragraphs.join('\n\n'), html };
+}
+
+/** After register (or resendVerificationEmail): the link that makes the account usable. */
+export function emailVerificationMail(to: string, link: string, ttlSeconds: number): MailMessage {
+  return linkMail(
+    to,
+    'Confirm your email address',
+    [`An account was registered with this address. To confirm it, open this link within ${validFor(ttlSeconds)}:`],
+    'Confirm your email address',
+    link,
+    ['If you did not register, ignore this email: the account stays unusable and nothing else happens.'],
+  );
+}
+
+/** register with an address that has an account: the owner learns of it, the caller learns nothing. */
+export function registrationAttemptMail(to: string): MailMessage {
+  return noticeMail(to, 'Someone tried to register with your address', [
+    'Someone tried to register a new account with this email address, which already has an account. No new account was created.',
+    'If it was you, sign in with your existing account, or reset your password if you forgot it. If your account was never confirmed, ask for a new confirmation email.',
+    'If it was not you, you can ignore this email.',
+  ]);
+}
+
+/** inviteUser: the link that lets the invitee choose a password. */
+export function invitationMail(to: string, link: string, ttlSeconds: number): MailMessage {
+  return linkMail(
+    to,
+    'You are invited to create an account',
+    [`You were invited to create an account for ${to}.`, `To accept, open this link within ${validFor(ttlSeconds)} and choose a password:`],
+    'Accept the invitation',
+    link,
+    ['If you did not expect this invitation, ignore this email.'],
+  );
+}
+
+/** requestEmailChange, to the new address: the link that makes it the account's address. */
+export function emailChangeConfirmationMail(to: string, link: string, ttlSeconds: number): MailMessage {
+  return linkMail(
+    to,
+    'Confirm your new email address',
+    [`Someone asked to make ${to} the email address of their account. To confirm, open this link within ${validFor(ttlSeconds)}:`],
+    'Confirm the new address',
+    link,
+    ['If it was not you, ignore this email: nothing changes.'],
+  );
+}
+
+/** requestEmailChange, to the current address: so an owner notices a change they did not ask for. */
+export function emailChangeNoticeMail(to: string, newEmail: string): MailMessage {
+  return noticeMail(to, 'A change of your email address was requested', [
+    `Someone signed in to your account asked to change its email address to ${newEmail}. The change happens only once that address confirms it.`,
+    'If it was not you, change your password now: whoever asked knows it.',
+  ]);
+}

@@ -66,7 +66,10 @@ export class AuthService {
       ? await this.db.user.findUnique({ where: { email }, select: { id: true, passwordHash: true, status: true, credentialVersion: true } })
       : null;
     const check = await this.hasher.check(user?.passwordHash ?? this.dummyHash, password, knownIp ? 'priority' : 'standard');
-    if (!user || !check.ok || user.status !== 'ACTIVE') throw new AppError('INVALID_CREDENTIALS');
+    if (!user || !check.ok) throw new AppError('INVALID_CREDENTIALS');
+    // Like OTP_REQUIRED, said only to someone who knows the password.
+    if (user.status === 'UNVERIFIED') throw new AppError('EMAIL_NOT_VERIFIED');
+    if (user.status !== 'ACTIVE') throw new AppError('INVALID_CREDENTIALS');
     // Asked only once the password is right, so it tells nothing to someone without it.
     if (await this.twoFactor.isEnabled(user.id)) {
       if (!otp) throw new AppError('OTP_REQUIRED');

@@ -6,6 +6,14 @@ function originAndPath(url: URL): string {
   return `${url.protocol}//${url.hostname}:${port}${url.pathname}`;
 }
 
+/** Which argument and which allow-list a link comes from, for the error messages. */
+export interface LinkSource {
+  field: string;
+  allowListName: string;
+}
+
+const RESET_LINK: LinkSource = { field: 'resetUrl', allowListName: 'PASSWORD_RESET_URL_ALLOW_LIST' };
+
 /**
  * Builds the link a reset mail carries. `requested` must equal an allow-list entry in scheme,
  * host, port, path and query, compared as parsed URLs: no prefix matching, no credentials, no
@@ -19,9 +27,20 @@ export function buildResetLink(
   fallback: string,
   token: string,
 ): string {
-  const url = parseResetUrl(requested ?? fallback);
+  return buildAllowedLink(requested, allowList, fallback, token, RESET_LINK);
+}
+
+/** buildResetLink for any mailed link (verification, invitation, email change) and its own allow-list. */
+export function buildAllowedLink(
+  requested: string | null | undefined,
+  allowList: readonly string[],
+  fallback: string,
+  token: string,
+  source: LinkSource,
+): string {
+  const url = parseLinkUrl(requested ?? fallback, source.field);
   const entry = allowList.map((e) => new URL(e)).find((e) => originAndPath(e) === originAndPath(url) && e.search === url.search);
-  if (!entry) throw badInput('resetUrl', 'is not in PASSWORD_RESET_URL_ALLOW_LIST');
+  if (!entry) throw badInput(source.field, `is not in ${source.allowListName}`);
   const link = new URL(entry.href);
   link.searchParams.set('token', token);
   return link.href;
@@ -32,16 +51,26 @@ export function checkResetUrl(requested: string | null | undefined, allowList: r
   buildResetLink(requested, allowList, fallback, 'check');
 }
 
-function parseResetUrl(raw: string): URL {
+/** checkResetUrl for any mailed link: throws BAD_USER_INPUT naming `source.field`; call it before any lookup. */
+export function checkAllowedUrl(
+  requested: string | null | undefined,
+  allowList: readonly string[],
+  fallback: string,
+  source: LinkSource,
+): void {
+  buildAllowedLink(requested, allowList, fallback, 'check', source);
+}
+
+function parseLinkUrl(raw: string, field: string): URL {
   let url: URL;
   try {
     if (raw.length > 2048) throw new Error('too long');
     url = new URL(raw);
   } catch {
-    throw badInput('resetUrl', 'must be an absolute http(s) URL');
+    throw badInput(field, 'must be an absolute http(s) URL');
   }
   if (!/^https?:$/.test(url.protocol) || url.username || url.password || url.hash) {
-    throw badInput('resetUrl', 'must be an http(s) URL without credentials or fragment');
+    throw badInput(field, 'must be an http(s) URL without credentials or fragment');
   }
   return url;
 }

@@ -1,6 +1,6 @@
 // The one list of mutations an attacker would repeat: guessing passwords (login, changePassword, and
 // later the 2FA fields), replaying tokens (refresh, resetPassword), mail bombing (requestPasswordReset) and
-// mass registration (createUser). Each is refused at validation when a document names it more
+// mass registration (createUser, register). Each is refused at validation when a document names it more
 // than once (aliases and fragments included), and each with limits gets RATE_LIMIT_<NAME>_IP and
 // RATE_LIMIT_<NAME>_ACCOUNT variables with these defaults. Adding an operation is one line here;
 // its resolver then calls enforceRateLimit first.
@@ -23,6 +23,15 @@ export const SENSITIVE_OPERATIONS = {
   enableTwoFactor: { ip: '20/15m', account: '10/15m' },
   disableTwoFactor: { ip: '20/15m', account: '10/15m' },
   regenerateRecoveryCodes: { ip: '20/15m', account: '10/15m' },
+  // The account lifecycle: mails to an address (account = that email, or the signed-in user for
+  // requestEmailChange, which checks a password) and tokens from those mails (account = token id).
+  register: { ip: '10/1h', account: '3/1h' },
+  verifyEmail: { ip: '10/15m', account: '5/15m' },
+  resendVerificationEmail: { ip: '10/15m', account: '3/1h' },
+  inviteUser: { ip: '60/1h', account: '3/1h' },
+  acceptInvite: { ip: '10/15m', account: '5/15m' },
+  requestEmailChange: { ip: '10/15m', account: '5/15m' },
+  confirmEmailChange: { ip: '10/15m', account: '5/15m' },
   // Once per document, but not counted: it only ends the caller's own session.
   logout: null,
 } as const satisfies Record<string, { ip: string; account: string; splitKnownIps?: boolean } | null>;

@@ -237,22 +237,32 @@ export class UsersService {
   }
 
   /**
-   * Creates a user as the given viewer may: every provided field must be allowed by the viewer's
-   * `users:create` permission (FORBIDDEN names the first one that is not), then the permission's
-   * presets are applied over the input. Nothing is written when any check fails.
+   * The checks of creating a user as the given viewer may (the password's only when given): every provided
+   * field must be allowed by the viewer's `users:create` permission (FORBIDDEN names the first one
+   * that is not), then the permission's presets are applied over the input; policies and role must
+   * exist, and only an administrator grants admin access. createUser and inviteUser share them, so
+   * an inviter can grant no more than a creator could.
    */
-  async createUser(viewerAccess: Access, input: CreateUserInput, query: UserQuery = {}) {
+  async checkNewUser(viewerAccess: Access, input: Omit<CreateUserInput, 'password'> & { password?: string }) {
     const data = applyWriteRule(viewerAccess.rule('users', 'create'), input, CREATE_FIELDS);
-
     const email = normalizeEmail(data.email);
-    checkNewPassword(data.password, this.config.passwords);
+    if (data.password !== undefined) checkNewPassword(data.password, this.config.passwords);
     const firstName = checkName(data.firstName, 'firstName');
     const lastName = checkName(data.lastName, 'lastName');
     const policyIds = [...new Set(data.policies ?? [])];
-    await this.checkGrants(viewerAccess, policyIds, data.role ?? null);
+    const roleId = data.role ?? null;
+    await this.checkGrants(viewerAccess, policyIds, roleId);
+    return { data, email, firstName, lastName, policyIds, roleId };
+  }
+
+  /**
+   * Creates a user as the given viewer may (see checkNewUser). Nothing is written when any check fails.
+   */
+  async createUser(viewerAccess: Access, input: CreateUserInput, query: UserQuery = {}) {
+    const { data, email, firstName, lastName, policyIds } = await this.checkNewUser(viewerAccess, input);
 
     // Self-registration waits in the standard lane with logins from unknown places; an administrator does not.
-    const passwordHash = await this.hasher.hash(data.password, viewerAccess.admin ? 'priority' : 'standard');
+    const passwordHash = await this.hasher.hash(data.password as string, viewerAccess.admin ? 'priority' : 'standard');
     try {
       return await this.db.user.create({
         ...query,

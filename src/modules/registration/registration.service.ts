@@ -1,0 +1,170 @@
+import type { BackgroundTasks } from '../../background.ts';
+import type { Config } from '../../config/config.ts';
+import type { Database, TransactionClient } from '../../db/client.ts';
+import { isUniqueViolation } from '../../db/errors.ts';
+import { AppError } from '../../errors.ts';
+import type { Logger } from '../../log/logger.ts';
+import { emailVerificationMail, registrationAttemptMail } from '../../mail/mail.templates.ts';
+import type { MailOutbox, OutboxMessage } from '../../mail/outbox.service.ts';
+import { applyWriteRule } from '../access/access.check.ts';
+import type { AccessService } from '../access/access.service.ts';
+import { claimEmailToken, findEmailToken, issueEmailToken, voidEmailTokens } from '../email-tokens/email-tokens.ts';
+import { buildAllowedLink, checkAllowedUrl, type LinkSource } from '../password-reset/reset-url.ts';
+import type { PasswordHasher } from '../passwords/password-hasher.ts';
+import { checkNewPassword, normalizeEmail } from '../users/users.validation.ts';
+
+const VERIFY_LINK: LinkSource = { field: 'verificationUrl', allowListName: 'USER_REGISTER_URL_ALLOW_LIST' };
+
+/** What register may set, and what the permission's presets may add. */
+type RegistrationFields = { email: string; password: string; policies?: string[] | null; role?: string | null };
+
+export interface Registrant {
+  email: string;
+  password: string;
+  verificationUrl: string | null | undefined;
+  ip: string | null;
+}
+
+/**
+ * Self-registration with a verified address. Whether the address is new or taken, register checks
+ * and hashes the password and answers true; then, in the background, it writes one mail in one
+ * transaction: a new address becomes an UNVERIFIED user with a verification link (ACTIVE at once,
+ * without mail, when REGISTRATION_VERIFY_EMAIL=false); a taken one creates nothing and its owner
+ * gets a notice. A failure there (the database gone) is logged; the registrant, who gets no
+ * mail, registers again.
+ */
+export class RegistrationService {
+  constructor(
+    private readonly db: Database,
+    private readonly hasher: PasswordHasher,
+    private readonly access: AccessService,
+    private readonly outbox: MailOutbox,
+    private readonly background: BackgroundTasks,
+    private readonly config: Config,
+    private readonly logger: Logger,
+  ) {}
+
+  async register({ email: emailInput, password, verificationUrl, ip }: Registrant): Promise<void> {
+    const { registerAllowList, verifyDefaultUrl } = this.config.lifecycle;
+    checkAllowedUrl(verificationUrl, registerAllowList, verifyDefaultUrl, VERIFY_LINK);
+    // Open as far as the public policy's users:create permission: the same fields, the same presets.
+    const rule = (await this.access.publicAccess(ip)).rule('users', 'create');
+    const data = applyWriteRule<RegistrationFields>(rule, { email: emailInput, password }, ['email', 'password']);
+    const email = normalizeEmail(data.email);
+    checkNewPassword(password, this.config.passwords);
+    // Hashed for a taken address too, and waited for: both answers take as long, and a flood of
+    // registrations queues at the hashing gate like logins do (SERVICE_BUSY past its bounds).
+    const passwordHash = await this.hasher.hash(password, 'standard');
+    // Looking the address up and writing differ between a new and a taken address: they happen
+    // after the answer, so neither the answer nor its timing tells which it was.
+    this.background.run('registration', () =>
+      this.registerHashed(email, passwordHash, data.policies ?? [], data.role ?? null, verificationUrl),
+    );
+  }
+
+  private async registerHashed(
+    email: string,
+    passwordHash: string,
+    policyIds: string[],
+    roleId: string | null,
+    verificationUrl: string | null | undefined,
+  ): Promise<void> {
+    const taken = await this.db.user.findUnique({ where: { email }, select: { id: true } });
+    if (!taken) {
+      try {
+        await this.createUnverified(email, passwordHash, policyIds, roleId, verificationUrl);
+        return;
+      } catch (error) {
+        // Registered by a concurrent request since the lookup: a taken address after all.
+        if (!isUniqueViolation(error)) throw error;
+      }
+    }
+    await this.transaction((tx) => this.queueMail(tx, { ...registrationAttemptMail(email), kind: 'registration-attempt' }));
+    this.logger.info('registration attempted with an address that has an account');
+  }
+
+  private async createUnverified(
+    email: string,
+    passwordHash: string,
+    policyIds: string[],
+    roleId: string | null,
+    verificationUrl: string | null | undefined,
+  ): Promise<void> {
+    const verify = this.config.lifecycle.verifyEmail;
+    const userId = await this.transaction(async (tx) => {
+      const user = await tx.user.create({
+        data: {
+          email,
+          passwordHash,
+          status: verify ? 'UNVERIFIED' : 'ACTIVE',
+          roleId,
+          policies: { create: [...new Set(policyIds)].map((policyId) => ({ policyId })) },
+        },
+        select: { id: true, credentialVersion: true },
+      });
+      if (verify) await this.mailVerification(tx, { id: user.id, email, credentialVersion: user.credentialVersion }, verificationUrl);
+      return user.id;
+    });
+    this.logger.info({ userId }, verify ? 'user registered, verification mailed' : 'user registered');
+  }
+
+  /**
+   * Answers at once whatever the address; a new link (voiding the previous one) goes out in the
+   * background, and only to an UNVERIFIED account, so neither answer nor timing tells anything.
+   */
+  resendVerificationEmail(emailInput: string, verificationUrl: string | null | undefined): void {
+    const { registerAllowList, verifyDefaultUrl } = this.config.lifecycle;
+    checkAllowedUrl(verificationUrl, registerAllowList, verifyDefaultUrl, VERIFY_LINK);
+    const email = normalizeEmail(emailInput);
+    this.background.run('verification-resend', async () => {
+      const user = await this.db.user.findUnique({ where: { email }, select: { id: true, status: true, credentialVersion: true } });
+      if (user?.status !== 'UNVERIFIED') return;
+      await this.transaction((tx) =>
+        this.mailVerification(tx, { id: user.id, email, credentialVersion: user.credentialVersion }, verificationUrl),
+      );
+    });
+  }
+
+  /** Makes an UNVERIFIED account ACTIVE; the token works once, and only for the address it was mailed to. */
+  async verifyEmail(token: string): Promise<void> {
+    const row = await findEmailToken(this.db, token, 'VERIFY_EMAIL', 'UNVERIFIED');
+    await this.db.$transaction(async (tx) => {
+      if (!(await claimEmailToken(tx, row.id))) throw new AppError('INVALID_TOKEN');
+      const activated = await tx.user.updateMany({
+        where: { id: row.userId, status: 'UNVERIFIED', email: row.email, credentialVersion: row.credentialVersion },
+        data: { status: 'ACTIVE' },
+      });
+      if (activated.count !== 1) throw new AppError('INVALID_TOKEN');
+      await voidEmailTokens(tx, row.userId, ['VERIFY_EMAIL']);
+    });
+  }
+
+  private async mailVerification(
+    tx: TransactionClient,
+    user: { id: string; email: string; credentialVersion: number },
+    verificationUrl: string | null | undefined,
+  ): Promise<void> {
+    const { verificationTtlSeconds, registerAllowList, verifyDefaultUrl } = this.config.lifecycle;
+    const token = await issueEmailToken(tx, {
+      kind: 'VERIFY_EMAIL',
+      userId: user.id,
+      email: user.email,
+      credentialVersion: user.credentialVersion,
+      ttlSeconds: verificationTtlSeconds,
+    });
+    const link = buildAllowedLink(verificationUrl, registerAllowList, verifyDefaultUrl, token, VERIFY_LINK);
+    await this.queueMail(tx, { ...emailVerificationMail(user.email, link, verificationTtlSeconds), kind: 'email-verification' });
+  }
+
+  /** Every mail of this service leaves through here, inside the transaction of the rows it is about. */
+  private queueMail(tx: TransactionClient, message: OutboxMessage): Promise<void> {
+    return this.outbox.enqueue(tx, message);
+  }
+
+  /** One transaction for the rows and their mails; the outbox sends them once it has committed. */
+  private async transaction<T>(work: (tx: TransactionClient) => Promise<T>): Promise<T> {
+    const result = await this.db.$transaction(work);
+    this.outbox.wake();
+    return result;
+  }
+}
