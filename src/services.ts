@@ -25,6 +25,7 @@ import { SessionService } from './modules/sessions/session.service.ts';
 import { TokenFamily } from './modules/sessions/token-family.ts';
 import { SigningKeyService } from './modules/signing-keys/signing-key.service.ts';
 import { TwoFactorService } from './modules/two-factor/two-factor.service.ts';
+import { UserRowCache } from './modules/users/user-rows.ts';
 import { UsersService } from './modules/users/users.service.ts';
 import { createRedisPubSub } from './pubsub/pubsub.ts';
 
@@ -51,8 +52,11 @@ export async function createServices({ config, secret, db, mail, logger }: Depen
     for (const stop of stops.splice(0).reverse()) await stop();
   };
   try {
+    const userRows = new UserRowCache(db, config, logger, pubsub);
+    await userRows.start();
+    stops.push(() => userRows.stop());
     const access = new AccessService(db, { maxStalenessMs: config.accessSnapshot.maxStalenessSeconds * 1000 });
-    const accessChanges = new AccessChanges(db, access, config, logger, pubsub);
+    const accessChanges = new AccessChanges(db, access, config, logger, pubsub, userRows);
     await accessChanges.start();
     stops.push(() => accessChanges.stop());
     const signingKeys = new SigningKeyService(db, secret, config, logger, pubsub);
@@ -88,6 +92,7 @@ export async function createServices({ config, secret, db, mail, logger }: Depen
       deriveKey(secret, 'recovery-code-hmac-sha256'),
       config,
       logger,
+      userRows,
     );
     await twoFactor.rehashPlainRecoveryCodes();
     return {
@@ -103,13 +108,22 @@ export async function createServices({ config, secret, db, mail, logger }: Depen
       revocations,
       sessions,
       retention,
-      users: new UsersService(db, passwordHasher, access, accessChanges, sessions, config, deriveKey(secret, 'list-cursor-aes-256-gcm')),
-      auth: new AuthService(db, passwordHasher, sessions, config, dummyHash, lockout, twoFactor),
+      users: new UsersService(
+        db,
+        passwordHasher,
+        access,
+        accessChanges,
+        sessions,
+        config,
+        deriveKey(secret, 'list-cursor-aes-256-gcm'),
+        userRows,
+      ),
+      auth: new AuthService(db, passwordHasher, sessions, config, dummyHash, lockout, twoFactor, userRows),
       twoFactor,
       health: new HealthService(db, limiterStore),
       rateLimits: new RateLimitService(limiterStore, config.rateLimits.operations, hashSubject, knownIps),
-      passwordChange: new PasswordChangeService(db, passwordHasher, sessions, config),
-      passwordReset: new PasswordResetService(db, passwordHasher, sessions, mail, background, config, logger, lockout),
+      passwordChange: new PasswordChangeService(db, passwordHasher, sessions, config, userRows),
+      passwordReset: new PasswordResetService(db, passwordHasher, sessions, mail, background, config, logger, lockout, userRows),
       close,
     };
   } catch (error) {

@@ -7,6 +7,7 @@ import type { PasswordHasher } from '../passwords/password-hasher.ts';
 import type { LockoutService } from '../rate-limits/lockout.service.ts';
 import type { ClientInfo, IssuedCredentials, SessionService } from '../sessions/session.service.ts';
 import type { TwoFactorService } from '../two-factor/two-factor.service.ts';
+import type { UserRowCache } from '../users/user-rows.ts';
 import { normalizeEmail } from '../users/users.validation.ts';
 
 export class AuthService {
@@ -18,6 +19,7 @@ export class AuthService {
     private readonly dummyHash: string,
     private readonly lockout: LockoutService,
     private readonly twoFactor: TwoFactorService,
+    private readonly userRows: UserRowCache,
   ) {}
 
   /**
@@ -102,5 +104,6 @@ export class AuthService {
   private async rehash(userId: string, checkedHash: string, password: string): Promise<void> {
     const passwordHash = await this.hasher.hash(password, 'priority');
     await this.db.user.updateMany({ where: { id: userId, passwordHash: checkedHash }, data: { passwordHash } });
+    await this.userRows.changed([userId]);
   }
 }

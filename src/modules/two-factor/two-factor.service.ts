@@ -21,6 +21,7 @@ import type { MailTransport } from '../../mail/mail.transport.ts';
 import type { PasswordHasher } from '../passwords/password-hasher.ts';
 import type { SessionService } from '../sessions/session.service.ts';
 import { NEW_CREDENTIAL_VERSION } from '../users/credential-version.ts';
+import type { UserRowCache } from '../users/user-rows.ts';
 
 export interface TwoFactorSetup {
   secret: string;
@@ -51,6 +52,7 @@ export class TwoFactorService {
     private readonly recoveryKey: Uint8Array,
     private readonly config: Config,
     private readonly logger: Logger,
+    private readonly userRows: UserRowCache,
   ) {}
 
   async isEnabled(userId: string): Promise<boolean> {
@@ -200,6 +202,7 @@ export class TwoFactorService {
   }
 
   private async afterChange(userId: string, currentSessionId: string, enabled: boolean): Promise<void> {
+    await this.userRows.changed([userId]);
     await this.sessions.revokeUserSessions(userId, enabled ? 'two-factor-enabled' : 'two-factor-disabled', currentSessionId);
     this.background.run('two-factor-mail', async () => {
       const user = await this.db.user.findUnique({ where: { id: userId }, select: { email: true } });
