@@ -4,6 +4,7 @@ import { deriveKey } from './crypto/keys.ts';
 import type { Database } from './db/client.ts';
 import type { Logger } from './log/logger.ts';
 import type { MailTransport } from './mail/mail.transport.ts';
+import { MailOutbox } from './mail/outbox.service.ts';
 import { AccessService } from './modules/access/access.service.ts';
 import { AccessChanges } from './modules/access/access-changes.ts';
 import { PermissionsService } from './modules/access/permissions.service.ts';
@@ -46,8 +47,11 @@ export type Services = Awaited<ReturnType<typeof createServices>>;
  */
 export async function createServices({ config, secret, db, mail, logger }: Dependencies) {
   const background = new BackgroundTasks(logger);
+  // Every mail goes through the outbox; `mail` is only its sender's transport.
+  const mailOutbox = new MailOutbox(db, mail, deriveKey(secret, 'mail-outbox-aes-256-gcm'), config, logger);
   const pubsub = config.redis ? await createRedisPubSub(config.redis.url, config.redis.prefix, logger) : null;
-  const stops: (() => Promise<void> | void)[] = [() => pubsub?.close(), () => background.drain()];
+  // Background tasks drain first (their mails are enqueued and woken), then the sender stops.
+  const stops: (() => Promise<void> | void)[] = [() => pubsub?.close(), () => mailOutbox.stop(), () => background.drain()];
   const close = async () => {
     for (const stop of stops.splice(0).reverse()) await stop();
   };
@@ -81,13 +85,12 @@ export async function createServices({ config, secret, db, mail, logger }: Depen
     stops.push(() => limiterStore.close());
     const hashSubject = createSubjectHasher(secret);
     const knownIps = new KnownIps(limiterStore, config.rateLimits.lockout.knownIpTtlSeconds, hashSubject);
-    const lockout = new LockoutService(limiterStore, knownIps, db, mail, background, config, logger);
+    const lockout = new LockoutService(limiterStore, knownIps, db, mailOutbox, background, config, logger);
     const twoFactor = new TwoFactorService(
       db,
       passwordHasher,
       sessions,
-      mail,
-      background,
+      mailOutbox,
       deriveKey(secret, 'totp-secret-aes-256-gcm'),
       deriveKey(secret, 'recovery-code-hmac-sha256'),
       config,
@@ -95,9 +98,12 @@ export async function createServices({ config, secret, db, mail, logger }: Depen
       userRows,
     );
     await twoFactor.rehashPlainRecoveryCodes();
+    // Sends what an earlier run (or another instance) left, then whatever is enqueued.
+    mailOutbox.start();
     return {
       db,
       background,
+      mailOutbox,
       passwordHasher,
       access,
       accessChanges,
@@ -123,7 +129,7 @@ export async function createServices({ config, secret, db, mail, logger }: Depen
       health: new HealthService(db, limiterStore),
       rateLimits: new RateLimitService(limiterStore, config.rateLimits.operations, hashSubject, knownIps),
       passwordChange: new PasswordChangeService(db, passwordHasher, sessions, config, userRows),
-      passwordReset: new PasswordResetService(db, passwordHasher, sessions, mail, background, config, logger, lockout, userRows),
+      passwordReset: new PasswordResetService(db, passwordHasher, sessions, mailOutbox, background, config, logger, lockout, userRows),
       close,
     };
   } catch (error) {

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RefreshDocument, ViewerDocument } from './generated/graphql.ts';
 import { registerAndLogin } from './helpers/factories.ts';
@@ -23,7 +24,7 @@ const daysAgo = (days: number) => new Date(Date.now() - days * DAY);
 const tokenId = (token: string) => token.split('.')[0] as string;
 
 describe('retention sweep', () => {
-  it('deletes sessions ended past the retention, exchanged tokens a day past expiry and old reset tokens; keeps the rest', async () => {
+  it('deletes sessions ended past the retention, exchanged tokens a day past expiry, old reset tokens and old sent or failed mails; keeps the rest', async () => {
     // A live session whose first token was exchanged long ago (its expiry backdated).
     const live = await registerAndLogin(app);
     const rotated = await app.client.request(RefreshDocument, { refreshToken: live.refreshToken });
@@ -51,8 +52,38 @@ describe('retention sweep', () => {
       reset({ expiresAt: new Date(Date.now() + 3_600_000) }),
     ]);
 
+    // Outbox mails: sent two days ago, sent an hour ago, failed eight days ago, failed two days ago, pending for long.
+    const mail = (status: 'PENDING' | 'SENT' | 'FAILED', at: Date) => {
+      const id = randomUUID();
+      return app.db.mailOutbox.create({
+        data: {
+          id,
+          scope: 'retention-test',
+          kind: 'password-reset',
+          status,
+          sealedMessage: status === 'SENT' ? '' : 'v1.x.y.z',
+          messageId: `<${id}@retention.test>`,
+          nextAttemptAt: at,
+          createdAt: at,
+          sentAt: status === 'SENT' ? at : null,
+          failedAt: status === 'FAILED' ? at : null,
+        },
+      });
+    };
+    const [oldSent, recentSent, oldFailed, recentFailed, oldPending] = await Promise.all([
+      mail('SENT', daysAgo(2)),
+      mail('SENT', new Date(Date.now() - 3_600_000)),
+      mail('FAILED', daysAgo(8)),
+      mail('FAILED', daysAgo(2)),
+      mail('PENDING', daysAgo(30)),
+    ]);
+
     const result = await app.services.retention.sweep();
-    expect(result).toEqual({ sessions: 2, sessionTokens: 1, resetTokens: 2 });
+    expect(result).toEqual({ sessions: 2, sessionTokens: 1, resetTokens: 2, sentMails: 1, failedMails: 1 });
+    const mailIds = (await app.db.mailOutbox.findMany({ select: { id: true } })).map((m) => m.id).sort();
+    expect(mailIds).toEqual([recentSent.id, recentFailed.id, oldPending.id].sort());
+    expect(mailIds).not.toContain(oldSent.id);
+    expect(mailIds).not.toContain(oldFailed.id);
 
     expect(await app.db.session.count({ where: { id: { in: [oldRevoked, oldExpired] } } })).toBe(0);
     expect(await app.db.sessionToken.count({ where: { sessionId: { in: [oldRevoked, oldExpired] } } })).toBe(0);
@@ -67,7 +98,7 @@ describe('retention sweep', () => {
     expect((await app.client.request(ViewerDocument, {}, { token: next.data!.refresh.accessToken! })).data?.viewer?.id).toBe(live.id);
 
     // Nothing left to do: a second sweep deletes nothing.
-    expect(await app.services.retention.sweep()).toEqual({ sessions: 0, sessionTokens: 0, resetTokens: 0 });
+    expect(await app.services.retention.sweep()).toEqual({ sessions: 0, sessionTokens: 0, resetTokens: 0, sentMails: 0, failedMails: 0 });
   });
 
   it('refuses a retention shorter than a day', async () => {

@@ -158,6 +158,14 @@ const envSchema = z.object({
   EMAIL_SMTP_PASSWORD: z.string().optional(),
   EMAIL_SMTP_SECURE: bool(false),
   EMAIL_SMTP_TIMEOUT: duration('10s').refine((s) => s >= 1 && s <= 600, 'must be between 1s and 10m'),
+  EMAIL_RETRY_BASE: duration('10s').refine((s) => s <= 86400, 'must be at most 1d'),
+  EMAIL_RETRY_MAX: duration('15m').refine((s) => s <= 7 * 86400, 'must be at most 7d'),
+  EMAIL_MAX_ATTEMPTS: int(10, 1, 100),
+  EMAIL_OUTBOX_POLL_INTERVAL: duration('5s').refine((s) => s <= 3600, 'must be at most 1h'),
+  EMAIL_OUTBOX_SCOPE: z
+    .string()
+    .regex(/^[\w:.-]{1,100}$/, 'must be letters, digits and _ : . - (at most 100)')
+    .default('default'),
 
   LOGIN_LOCKOUT_THRESHOLD: int(5, 1, 1000),
   LOGIN_LOCKOUT_WINDOW: duration('15m').refine((s) => s <= 86400, 'must be at most 1d'),
@@ -284,6 +292,7 @@ function buildConfig(e: z.infer<typeof envSchema>, problems: string[], env: Env 
   }
 
   if (e.SHUTDOWN_DRAIN_DELAY >= e.SHUTDOWN_TIMEOUT) problems.push('SHUTDOWN_DRAIN_DELAY: must be shorter than SHUTDOWN_TIMEOUT');
+  if (e.EMAIL_RETRY_BASE > e.EMAIL_RETRY_MAX) problems.push('EMAIL_RETRY_BASE: must not exceed EMAIL_RETRY_MAX');
   if (e.LOGIN_LOCKOUT_BASE > e.LOGIN_LOCKOUT_MAX) problems.push('LOGIN_LOCKOUT_BASE: must not exceed LOGIN_LOCKOUT_MAX');
   const corsOrigins = readCorsOrigins(e.CORS_ORIGINS, problems);
   const corsAllowHeaders = readHeaderNames(e.CORS_ALLOW_HEADERS, problems);
@@ -345,7 +354,17 @@ function buildConfig(e: z.infer<typeof envSchema>, problems: string[], env: Env 
     },
     twoFactor: { issuer: e.TWO_FACTOR_ISSUER },
     passwordReset: { defaultUrl: resetAllowList[0] ?? `${publicBase}/reset-password`, allowList: resetAllowList },
-    email: { from: e.EMAIL_FROM, smtp, smtpTimeoutSeconds: e.EMAIL_SMTP_TIMEOUT, outboxDir: path.join(dataDir, 'outbox') },
+    email: {
+      from: e.EMAIL_FROM,
+      smtp,
+      smtpTimeoutSeconds: e.EMAIL_SMTP_TIMEOUT,
+      outboxDir: path.join(dataDir, 'outbox'),
+      retryBaseSeconds: e.EMAIL_RETRY_BASE,
+      retryMaxSeconds: e.EMAIL_RETRY_MAX,
+      maxAttempts: e.EMAIL_MAX_ATTEMPTS,
+      pollSeconds: e.EMAIL_OUTBOX_POLL_INTERVAL,
+      outboxScope: e.EMAIL_OUTBOX_SCOPE,
+    },
     rateLimits: {
       operations: operationRates,
       lockout: {

@@ -10,8 +10,11 @@ export interface MailMessage {
   html: string;
 }
 
+/** A message as the outbox hands it over: with its stable Message-ID (the same on every attempt). */
+export type OutgoingMail = MailMessage & { messageId?: string };
+
 export interface MailTransport {
-  send(message: MailMessage): Promise<void>;
+  send(message: OutgoingMail): Promise<void>;
   close(): void;
 }
 
@@ -54,7 +57,10 @@ export function createFileOutboxTransport(from: string, outboxDir: string, logge
       await mkdir(outboxDir, { recursive: true, mode: 0o700 });
       const file = path.join(outboxDir, `${new Date().toISOString().replace(/[:.]/g, '-')}-${crypto.randomUUID()}.eml`);
       await writeFile(file, info.message as Buffer, { mode: 0o600 });
-      logger.info({ file, subject: message.subject }, 'mail written to the outbox (set EMAIL_SMTP_URL to send it)');
+      logger.info(
+        { file, subject: message.subject, messageId: message.messageId },
+        'mail written to the outbox (set EMAIL_SMTP_URL to send it)',
+      );
     },
     close: () => builder.close(),
   };

@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -41,6 +42,7 @@ export async function startServerProcess(env: Record<string, string> = {}): Prom
     ARGON2_TIME_COST: '1',
     ADMIN_EMAIL,
     ADMIN_PASSWORD: TEST_PASSWORD,
+    EMAIL_OUTBOX_SCOPE: `test-${randomUUID()}`,
     ...RELAXED_RATE_LIMITS,
     ...env,
   };

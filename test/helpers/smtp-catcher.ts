@@ -11,13 +11,26 @@ export interface SmtpCatcher {
   close(): Promise<void>;
 }
 
-export async function startSmtpCatcher(): Promise<SmtpCatcher> {
-  const messages: ParsedMail[] = [];
+export interface SmtpCatcherOptions {
+  /** A fixed port (to stop the server and start it again where the app sends); default: a free one. */
+  port?: number;
+  /** Refuse every recipient with a permanent 550 that quotes the address, as a real server would. */
+  rejectRecipients?: boolean;
+  /** Messages received so far (a restarted catcher keeps counting on the same list). */
+  messages?: ParsedMail[];
+}
+
+export async function startSmtpCatcher(options: SmtpCatcherOptions = {}): Promise<SmtpCatcher> {
+  const messages: ParsedMail[] = options.messages ?? [];
   const waiters = new Set<() => void>();
   const server = new SMTPServer({
     authOptional: true,
     disabledCommands: ['STARTTLS'],
     logger: false,
+    onRcptTo(address, _session, callback) {
+      if (!options.rejectRecipients) return callback();
+      callback(Object.assign(new Error(`<${address.address}>: Recipient address rejected: mailbox unavailable`), { responseCode: 550 }));
+    },
     onData(stream, _session, callback) {
       simpleParser(stream)
         .then((mail) => {
@@ -28,7 +41,10 @@ export async function startSmtpCatcher(): Promise<SmtpCatcher> {
         .catch(callback);
     },
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, '127.0.0.1', resolve);
+  });
   const { port } = server.server.address() as AddressInfo;
 
   const find = (to: string) => messages.find((m) => addressesOf(m).includes(to.toLowerCase()));

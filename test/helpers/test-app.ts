@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -54,6 +55,9 @@ export async function startTestApp(env: Record<string, string> = {}, options: Te
     EMAIL_SMTP_URL: smtp.url,
     ADMIN_EMAIL: ADMIN_EMAIL,
     ADMIN_PASSWORD: TEST_PASSWORD,
+    // Test files share one database: each app sends only its own mails (to its own SMTP catcher),
+    // unless a test gives several apps one scope.
+    EMAIL_OUTBOX_SCOPE: `test-${randomUUID()}`,
     ...RELAXED_RATE_LIMITS,
     ...env,
   });

@@ -1,4 +1,4 @@
-export const RESOURCES = ['users', 'roles', 'policies', 'permissions', 'sessions'] as const;
+export const RESOURCES = ['users', 'roles', 'policies', 'permissions', 'sessions', 'mail_outbox'] as const;
 export const ACTIONS = ['create', 'read', 'update', 'delete'] as const;
 export type Resource = (typeof RESOURCES)[number];
 export type Action = (typeof ACTIONS)[number];
@@ -34,6 +34,13 @@ export const RESOURCE_FIELDS: Record<Resource, { read: readonly string[]; write:
     read: ['id', 'createdAt', 'lastUsedAt', 'expiresAt', 'userAgent', 'ip', 'current'],
     write: [],
     filter: ['id', 'userId'],
+  },
+  // The mail outbox's metadata (read: counts and rows; update: retry a failed mail). A mail's
+  // recipient, subject and body are no field: no permission can open them.
+  mail_outbox: {
+    read: ['id', 'kind', 'status', 'attempts', 'lastError', 'createdAt', 'nextAttemptAt', 'sentAt', 'failedAt'],
+    write: [],
+    filter: ['id', 'kind', 'status'],
   },
 };
 

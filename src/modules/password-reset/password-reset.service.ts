@@ -5,7 +5,7 @@ import type { Database } from '../../db/client.ts';
 import { AppError } from '../../errors.ts';
 import type { Logger } from '../../log/logger.ts';
 import { passwordResetMail } from '../../mail/mail.templates.ts';
-import type { MailTransport } from '../../mail/mail.transport.ts';
+import type { MailOutbox } from '../../mail/outbox.service.ts';
 import type { PasswordHasher } from '../passwords/password-hasher.ts';
 import type { LockoutService } from '../rate-limits/lockout.service.ts';
 import type { SessionService } from '../sessions/session.service.ts';
@@ -19,7 +19,7 @@ export class PasswordResetService {
     private readonly db: Database,
     private readonly hasher: PasswordHasher,
     private readonly sessions: SessionService,
-    private readonly mail: MailTransport,
+    private readonly outbox: MailOutbox,
     private readonly background: BackgroundTasks,
     private readonly config: Config,
     private readonly logger: Logger,
@@ -28,17 +28,19 @@ export class PasswordResetService {
   ) {}
 
   /**
-   * Validates the input, then answers at once; looking the account up and mailing happen in the
-   * background, so neither the answer nor its timing tells whether the email has an account.
+   * Validates the input, then answers at once; looking the account up and writing the token with
+   * its mail happen in the background, so neither the answer nor its timing tells whether the
+   * email has an account. The token and its outbox row commit together: a link that exists is
+   * mailed, whatever SMTP does meanwhile.
    */
   requestReset(emailInput: string, resetUrl: string | null | undefined): void {
     const { allowList, defaultUrl } = this.config.passwordReset;
     checkResetUrl(resetUrl, allowList, defaultUrl);
     const email = normalizeEmail(emailInput);
-    this.background.run('password-reset-mail', () => this.sendResetMail(email, resetUrl));
+    this.background.run('password-reset-mail', () => this.queueResetMail(email, resetUrl));
   }
 
-  private async sendResetMail(email: string, resetUrl: string | null | undefined): Promise<void> {
+  private async queueResetMail(email: string, resetUrl: string | null | undefined): Promise<void> {
     // The version is read with the address the link goes to: a later change of either voids the link.
     const user = await this.db.user.findUnique({ where: { email }, select: { id: true, status: true, credentialVersion: true } });
     if (user?.status !== 'ACTIVE') {
@@ -47,19 +49,22 @@ export class PasswordResetService {
     }
     const ttl = this.config.tokens.resetTtlSeconds;
     const opaque = createOpaqueToken();
-    await this.db.passwordResetToken.create({
-      data: {
-        id: opaque.id,
-        userId: user.id,
-        secretHash: opaque.secretHash,
-        credentialVersion: user.credentialVersion,
-        expiresAt: new Date(Date.now() + ttl * 1000),
-      },
-    });
     const { allowList, defaultUrl } = this.config.passwordReset;
     const link = buildResetLink(resetUrl, allowList, defaultUrl, opaque.token);
-    await this.mail.send(passwordResetMail(email, link, Math.max(1, Math.round(ttl / 60))));
-    this.logger.info({ userId: user.id }, 'password reset mail sent');
+    await this.db.$transaction(async (tx) => {
+      await tx.passwordResetToken.create({
+        data: {
+          id: opaque.id,
+          userId: user.id,
+          secretHash: opaque.secretHash,
+          credentialVersion: user.credentialVersion,
+          expiresAt: new Date(Date.now() + ttl * 1000),
+        },
+      });
+      await this.outbox.enqueue(tx, { kind: 'password-reset', ...passwordResetMail(email, link, Math.max(1, Math.round(ttl / 60))) });
+    });
+    this.outbox.wake();
+    this.logger.info({ userId: user.id }, 'password reset mail queued');
   }
 
   /**

@@ -4,7 +4,7 @@ import type { Config } from '../../config/config.ts';
 import type { Database } from '../../db/client.ts';
 import type { Logger } from '../../log/logger.ts';
 import { loginLockedMail } from '../../mail/mail.templates.ts';
-import type { MailTransport } from '../../mail/mail.transport.ts';
+import type { MailOutbox } from '../../mail/outbox.service.ts';
 import type { KnownIps } from './known-ips.ts';
 import type { LimiterStore } from './limiter-store.ts';
 import { rateLimited } from './rate-limited.ts';
@@ -46,7 +46,7 @@ export class LockoutService {
     store: LimiterStore,
     private readonly knownIps: KnownIps,
     private readonly db: Database,
-    private readonly mail: MailTransport,
+    private readonly outbox: MailOutbox,
     private readonly background: BackgroundTasks,
     config: Config,
     private readonly logger: Logger,
@@ -117,7 +117,9 @@ export class LockoutService {
   private async notify(email: string, seconds: number): Promise<void> {
     const user = await this.db.user.findUnique({ where: { email: accountSubject(email) }, select: { id: true, email: true } });
     if (!user) return;
-    await this.mail.send(loginLockedMail(user.email, seconds));
-    this.logger.info({ userId: user.id, lockedSeconds: seconds }, 'login locked after failed attempts; owner notified');
+    // The lock lives in the limiter store, not the database: the mail is the only row to write.
+    await this.outbox.enqueue(this.db, { kind: 'login-locked', ...loginLockedMail(user.email, seconds) });
+    this.outbox.wake();
+    this.logger.info({ userId: user.id, lockedSeconds: seconds }, 'login locked after failed attempts; owner notification queued');
   }
 }

@@ -6,11 +6,16 @@ import type { Logger } from '../../log/logger.ts';
 /** Rows per DELETE: short statements, so a large first sweep never holds long locks. */
 const BATCH = 5000;
 const DAY_MS = 86_400_000;
+/** Sent mails stay (content already erased) a day, for the operators' counts; failed ones a week, to be looked at or retried. */
+export const SENT_MAIL_RETENTION_MS = DAY_MS;
+export const FAILED_MAIL_RETENTION_MS = 7 * DAY_MS;
 
 export interface SweepResult {
   sessions: number;
   sessionTokens: number;
   resetTokens: number;
+  sentMails: number;
+  failedMails: number;
 }
 
 /**
@@ -21,7 +26,8 @@ export interface SweepResult {
  *   revocation row;
  * - exchanged or expired tokens of sessions that live on, a day after their own expiry (until
  *   then a replayed one is still recognised as reuse and ends its session);
- * - password-reset tokens a day after they were used or expired.
+ * - password-reset tokens a day after they were used or expired;
+ * - outbox mails a day after they were sent, failed ones a week after they failed (all scopes).
  */
 export class RetentionService {
   private timer: NodeJS.Timeout | null = null;
@@ -86,7 +92,19 @@ export class RetentionService {
         DELETE FROM "PasswordResetToken" WHERE "id" IN (
           SELECT "id" FROM "PasswordResetToken" WHERE "expiresAt" < ${utc(dayAgo)} OR "usedAt" < ${utc(dayAgo)} LIMIT ${limit})`,
     );
-    return { sessions, sessionTokens, resetTokens };
+    const sentBefore = new Date(now.getTime() - SENT_MAIL_RETENTION_MS);
+    const sentMails = await this.deleteInBatches(
+      (limit) => this.db.$executeRaw`
+        DELETE FROM "MailOutbox" WHERE "id" IN (
+          SELECT "id" FROM "MailOutbox" WHERE "status" = 'SENT' AND "sentAt" < ${utc(sentBefore)} LIMIT ${limit})`,
+    );
+    const failedBefore = new Date(now.getTime() - FAILED_MAIL_RETENTION_MS);
+    const failedMails = await this.deleteInBatches(
+      (limit) => this.db.$executeRaw`
+        DELETE FROM "MailOutbox" WHERE "id" IN (
+          SELECT "id" FROM "MailOutbox" WHERE "status" = 'FAILED' AND "failedAt" < ${utc(failedBefore)} LIMIT ${limit})`,
+    );
+    return { sessions, sessionTokens, resetTokens, sentMails, failedMails };
   }
 
   private async deleteInBatches(deleteSome: (limit: number) => Promise<number>): Promise<number> {

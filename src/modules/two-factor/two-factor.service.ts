@@ -1,5 +1,4 @@
 import QRCode from 'qrcode';
-import type { BackgroundTasks } from '../../background.ts';
 import type { Config } from '../../config/config.ts';
 import { decryptString, encrypt } from '../../crypto/aead.ts';
 import {
@@ -12,12 +11,12 @@ import {
   totpUri,
   verifyTotp,
 } from '../../crypto/totp.ts';
-import type { Database } from '../../db/client.ts';
+import type { Database, TransactionClient } from '../../db/client.ts';
 import { isRecordNotFound } from '../../db/errors.ts';
 import { AppError } from '../../errors.ts';
 import type { Logger } from '../../log/logger.ts';
 import { twoFactorChangedMail } from '../../mail/mail.templates.ts';
-import type { MailTransport } from '../../mail/mail.transport.ts';
+import type { MailOutbox } from '../../mail/outbox.service.ts';
 import type { PasswordHasher } from '../passwords/password-hasher.ts';
 import type { SessionService } from '../sessions/session.service.ts';
 import { NEW_CREDENTIAL_VERSION } from '../users/credential-version.ts';
@@ -45,8 +44,7 @@ export class TwoFactorService {
     private readonly db: Database,
     private readonly hasher: PasswordHasher,
     private readonly sessions: SessionService,
-    private readonly mail: MailTransport,
-    private readonly background: BackgroundTasks,
+    private readonly outbox: MailOutbox,
     private readonly key: Uint8Array,
     /** Keys the recovery-code hashes (see hashRecoveryCode). */
     private readonly recoveryKey: Uint8Array,
@@ -105,8 +103,8 @@ export class TwoFactorService {
   }
 
   private async enableWith(userId: string, secret: string, step: number, codes: string[]): Promise<void> {
-    await this.db.$transaction([
-      this.db.twoFactor.update({
+    await this.db.$transaction(async (tx) => {
+      await tx.twoFactor.update({
         // Only while still not enabled: of two concurrent confirmations, one wins.
         where: { userId, enabledAt: null },
         data: {
@@ -116,21 +114,30 @@ export class TwoFactorService {
           pendingSecret: null,
           pendingExpiresAt: null,
         },
-      }),
-      this.db.recoveryCode.deleteMany({ where: { userId } }),
-      this.db.recoveryCode.createMany({ data: this.recoveryCodeRows(userId, codes) }),
-      this.db.user.update({ where: { id: userId }, data: NEW_CREDENTIAL_VERSION }),
-    ]);
+      });
+      await tx.recoveryCode.deleteMany({ where: { userId } });
+      await tx.recoveryCode.createMany({ data: this.recoveryCodeRows(userId, codes) });
+      await this.bumpVersionAndNotify(tx, userId, true);
+    });
   }
 
   async disable(userId: string, currentSessionId: string, otp: string): Promise<void> {
     if (!(await this.verifyCode(userId, otp))) throw new AppError('INVALID_OTP');
-    await this.db.$transaction([
-      this.db.recoveryCode.deleteMany({ where: { userId } }),
-      this.db.twoFactor.delete({ where: { userId } }),
-      this.db.user.update({ where: { id: userId }, data: NEW_CREDENTIAL_VERSION }),
-    ]);
+    await this.db.$transaction(async (tx) => {
+      await tx.recoveryCode.deleteMany({ where: { userId } });
+      await tx.twoFactor.delete({ where: { userId } });
+      await this.bumpVersionAndNotify(tx, userId, false);
+    });
     await this.afterChange(userId, currentSessionId, false);
+  }
+
+  /** The change's new credential version and the owner's notice commit with it. */
+  private async bumpVersionAndNotify(tx: TransactionClient, userId: string, enabled: boolean): Promise<void> {
+    const { email } = await tx.user.update({ where: { id: userId }, data: NEW_CREDENTIAL_VERSION, select: { email: true } });
+    await this.outbox.enqueue(tx, {
+      kind: enabled ? 'two-factor-enabled' : 'two-factor-disabled',
+      ...twoFactorChangedMail(email, enabled),
+    });
   }
 
   async regenerateRecoveryCodes(userId: string, otp: string): Promise<string[]> {
@@ -203,11 +210,8 @@ export class TwoFactorService {
 
   private async afterChange(userId: string, currentSessionId: string, enabled: boolean): Promise<void> {
     await this.userRows.changed([userId]);
+    this.outbox.wake();
     await this.sessions.revokeUserSessions(userId, enabled ? 'two-factor-enabled' : 'two-factor-disabled', currentSessionId);
-    this.background.run('two-factor-mail', async () => {
-      const user = await this.db.user.findUnique({ where: { id: userId }, select: { email: true } });
-      if (user) await this.mail.send(twoFactorChangedMail(user.email, enabled));
-    });
     this.logger.info({ userId, enabled }, 'two-factor authentication changed');
   }
 }
