@@ -29,6 +29,7 @@ import { SessionService } from './modules/sessions/session.service.ts';
 import { TokenFamily } from './modules/sessions/token-family.ts';
 import { SigningKeyService } from './modules/signing-keys/signing-key.service.ts';
 import { TwoFactorService } from './modules/two-factor/two-factor.service.ts';
+import { UserRowCache } from './modules/users/user-rows.ts';
 import { UsersService } from './modules/users/users.service.ts';
 import { createRedisPubSub } from './pubsub/pubsub.ts';
 
@@ -58,8 +59,11 @@ export async function createServices({ config, secret, db, mail, logger }: Depen
     for (const stop of stops.splice(0).reverse()) await stop();
   };
   try {
+    const userRows = new UserRowCache(db, config, logger, pubsub);
+    await userRows.start();
+    stops.push(() => userRows.stop());
     const access = new AccessService(db, { maxStalenessMs: config.accessSnapshot.maxStalenessSeconds * 1000 });
-    const accessChanges = new AccessChanges(db, access, config, logger, pubsub);
+    const accessChanges = new AccessChanges(db, access, config, logger, pubsub, userRows);
     await accessChanges.start();
     stops.push(() => accessChanges.stop());
     const signingKeys = new SigningKeyService(db, secret, config, logger, pubsub);
@@ -94,6 +98,7 @@ export async function createServices({ config, secret, db, mail, logger }: Depen
       deriveKey(secret, 'recovery-code-hmac-sha256'),
       config,
       logger,
+      userRows,
     );
     await twoFactor.rehashPlainRecoveryCodes();
     const users = new UsersService(
@@ -104,6 +109,7 @@ export async function createServices({ config, secret, db, mail, logger }: Depen
       sessions,
       config,
       deriveKey(secret, 'list-cursor-aes-256-gcm'),
+      userRows,
     );
     // Sends what an earlier run (or another instance) left, then whatever is enqueued.
     mailOutbox.start();
@@ -122,15 +128,15 @@ export async function createServices({ config, secret, db, mail, logger }: Depen
       sessions,
       retention,
       users,
-      registration: new RegistrationService(db, passwordHasher, access, mailOutbox, background, config, logger),
-      invitations: new InvitationService(db, passwordHasher, users, mailOutbox, config, logger),
-      emailChange: new EmailChangeService(db, passwordHasher, sessions, mailOutbox, config, logger),
-      auth: new AuthService(db, passwordHasher, sessions, config, dummyHash, lockout, twoFactor),
+      registration: new RegistrationService(db, passwordHasher, access, mailOutbox, background, config, logger, userRows),
+      invitations: new InvitationService(db, passwordHasher, users, mailOutbox, config, logger, userRows),
+      emailChange: new EmailChangeService(db, passwordHasher, sessions, mailOutbox, config, logger, userRows),
+      auth: new AuthService(db, passwordHasher, sessions, config, dummyHash, lockout, twoFactor, userRows),
       twoFactor,
       health: new HealthService(db, limiterStore),
       rateLimits: new RateLimitService(limiterStore, config.rateLimits.operations, hashSubject, knownIps),
-      passwordChange: new PasswordChangeService(db, passwordHasher, sessions, config),
-      passwordReset: new PasswordResetService(db, passwordHasher, sessions, mailOutbox, background, config, logger, lockout),
+      passwordChange: new PasswordChangeService(db, passwordHasher, sessions, config, userRows),
+      passwordReset: new PasswordResetService(db, passwordHasher, sessions, mailOutbox, background, config, logger, lockout, userRows),
       close,
     };
   } catch (error) {

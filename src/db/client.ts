@@ -1,7 +1,13 @@
 import { PrismaPg } from '@prisma/adapter-pg';
+import pg from 'pg';
 import { type Prisma, PrismaClient } from '../generated/prisma/client.ts';
 
-export type Database = InstanceType<typeof PrismaClient>;
+/**
+ * The Prisma client, plus the node-postgres pool beneath it for the few hot paths (refresh,
+ * login's session write, the viewer's row) where Prisma's query interpreter costs more CPU than
+ * the statement itself (see src/db/raw.ts). Both share the pool's connections.
+ */
+export type Database = InstanceType<typeof PrismaClient> & { readonly pool: pg.Pool };
 /** The client inside an interactive transaction. */
 export type TransactionClient = Prisma.TransactionClient;
 
@@ -9,7 +15,13 @@ export type TransactionClient = Prisma.TransactionClient;
  * One Prisma client over node-postgres; the same code serves embedded PGlite and PostgreSQL.
  * A new connection that does not complete within `connectTimeoutMs` fails (node-postgres waits
  * forever by default): an unreachable database then answers SERVICE_UNAVAILABLE, it never hangs.
+ * `$disconnect()` ends the pool too.
  */
 export function createDatabase(connectionString: string, poolSize: number, connectTimeoutMs = 5000): Database {
-  return new PrismaClient({ adapter: new PrismaPg({ connectionString, max: poolSize, connectionTimeoutMillis: connectTimeoutMs }) });
+  const pool = new pg.Pool({ connectionString, max: poolSize, connectionTimeoutMillis: connectTimeoutMs });
+  // An idle connection the server drops (a restart) must not crash the process before Prisma has
+  // attached its own listener; the next query reconnects or reports the outage.
+  pool.on('error', () => {});
+  const client = new PrismaClient({ adapter: new PrismaPg(pool, { disposeExternalPool: true }) });
+  return Object.assign(client, { pool });
 }

@@ -21,6 +21,12 @@ export interface RecentChangesOptions {
   logger: Logger;
   /** What the log calls these entries. */
   label: string;
+  /**
+   * Told of every id in this instance's own records and in other instances' messages, whatever
+   * its stamp (stamps from different clocks need not move forward). Polled rows are not passed:
+   * `pollSince` sees those first.
+   */
+  onNews?(ids: readonly string[]): void;
 }
 
 /**
@@ -59,6 +65,7 @@ export class RecentChanges {
   async record(entries: readonly (readonly [string, number])[]): Promise<void> {
     if (entries.length === 0) return;
     this.add(entries);
+    this.options.onNews?.(entries.map(([id]) => id));
     for (let i = 0; i < entries.length; i += MAX_MESSAGE_ENTRIES) {
       const message = JSON.stringify({ v: 1, entries: entries.slice(i, i + MAX_MESSAGE_ENTRIES) });
       // Best effort: the other instances' polling picks the change up if the message is lost.
@@ -86,8 +93,10 @@ export class RecentChanges {
 
   private receive(message: string): void {
     const entries = parseMessage(message);
-    if (entries) this.add(entries);
-    else this.options.logger.warn(`ignored a malformed ${this.options.label} message`);
+    if (entries) {
+      this.add(entries);
+      this.options.onNews?.(entries.map(([id]) => id));
+    } else this.options.logger.warn(`ignored a malformed ${this.options.label} message`);
   }
 
   private add(entries: readonly (readonly [string, number])[]): void {

@@ -4,6 +4,7 @@ import type { Prisma } from '../../generated/prisma/client.ts';
 import type { Logger } from '../../log/logger.ts';
 import type { PubSub } from '../../pubsub/pubsub.ts';
 import { RecentChanges } from '../../pubsub/recent-changes.ts';
+import type { UserRowCache } from '../users/user-rows.ts';
 import type { AccessService } from './access.service.ts';
 
 export const USER_ACCESS_TOPIC = 'user-access-changes';
@@ -31,6 +32,7 @@ export class AccessChanges {
     config: Config,
     logger: Logger,
     private readonly pubsub: PubSub | null,
+    private readonly userRows: UserRowCache,
   ) {
     this.users = new RecentChanges({
       topic: USER_ACCESS_TOPIC,
@@ -86,5 +88,6 @@ export class AccessChanges {
       await this.db.user.updateMany({ where: { id: { in: ids.slice(i, i + STAMP_CHUNK) } }, data: { accessChangedAt: now } });
     }
     await this.users.record(ids.map((id) => [id, now.getTime()] as const));
+    await this.userRows.changed(ids);
   }
 }

@@ -1,11 +1,13 @@
 import type { Config } from '../../config/config.ts';
 import type { Database } from '../../db/client.ts';
+import { queryRows } from '../../db/raw.ts';
 import { AppError } from '../../errors.ts';
-import type { AuthMode } from '../../generated/prisma/enums.ts';
+import type { AuthMode, UserStatus } from '../../generated/prisma/enums.ts';
 import type { PasswordHasher } from '../passwords/password-hasher.ts';
 import type { LockoutService } from '../rate-limits/lockout.service.ts';
 import type { ClientInfo, IssuedCredentials, SessionService } from '../sessions/session.service.ts';
 import type { TwoFactorService } from '../two-factor/two-factor.service.ts';
+import type { UserRowCache } from '../users/user-rows.ts';
 import { normalizeEmail } from '../users/users.validation.ts';
 
 export class AuthService {
@@ -17,6 +19,7 @@ export class AuthService {
     private readonly dummyHash: string,
     private readonly lockout: LockoutService,
     private readonly twoFactor: TwoFactorService,
+    private readonly userRows: UserRowCache,
   ) {}
 
   /**
@@ -61,22 +64,39 @@ export class AuthService {
       email = '';
     }
     // The credential version is read before the password is checked: the session is written only
-    // if no change of credentials committed in between (SessionService.createSession).
-    const user = email
-      ? await this.db.user.findUnique({ where: { email }, select: { id: true, passwordHash: true, status: true, credentialVersion: true } })
-      : null;
+    // if no change of credentials committed in between (SessionService.createSession). Whether 2FA
+    // is on comes with it, so that nothing but the hash stands between the two round trips.
+    const user = email ? await this.findLoginUser(email) : null;
     const check = await this.hasher.check(user?.passwordHash ?? this.dummyHash, password, knownIp ? 'priority' : 'standard');
     if (!user || !check.ok) throw new AppError('INVALID_CREDENTIALS');
     // Like OTP_REQUIRED, said only to someone who knows the password.
     if (user.status === 'UNVERIFIED') throw new AppError('EMAIL_NOT_VERIFIED');
     if (user.status !== 'ACTIVE') throw new AppError('INVALID_CREDENTIALS');
-    // Asked only once the password is right, so it tells nothing to someone without it.
-    if (await this.twoFactor.isEnabled(user.id)) {
+    // Acted on only once the password is right, so it tells nothing to someone without it.
+    if (user.twoFactorEnabled) {
       if (!otp) throw new AppError('OTP_REQUIRED');
       if (!(await this.twoFactor.verifyCode(user.id, otp))) throw new AppError('INVALID_OTP');
     }
     if (check.rehash) await this.rehash(user.id, user.passwordHash, password);
-    return this.sessions.createSession(user.id, mode, client, user.credentialVersion);
+    return this.sessions.createSession(user.id, mode, client, user.credentialVersion, user.twoFactorEnabled);
+  }
+
+  /** One plain statement on the login's critical path (see db/raw.ts). */
+  private async findLoginUser(email: string) {
+    const [user] = await queryRows<{
+      id: string;
+      passwordHash: string;
+      status: UserStatus;
+      credentialVersion: number;
+      twoFactorEnabled: boolean;
+    }>(
+      this.db,
+      `SELECT u."id", u."passwordHash", u."status"::text AS "status", u."credentialVersion",
+         EXISTS (SELECT 1 FROM "TwoFactor" f WHERE f."userId" = u."id" AND f."enabledAt" IS NOT NULL) AS "twoFactorEnabled"
+       FROM "User" u WHERE u."email" = $1`,
+      [email],
+    );
+    return user ?? null;
   }
 
   /**
@@ -87,5 +107,6 @@ export class AuthService {
   private async rehash(userId: string, checkedHash: string, password: string): Promise<void> {
     const passwordHash = await this.hasher.hash(password, 'priority');
     await this.db.user.updateMany({ where: { id: userId, passwordHash: checkedHash }, data: { passwordHash } });
+    await this.userRows.changed([userId]);
   }
 }

@@ -10,6 +10,7 @@ import { buildAllowedLink, checkAllowedUrl, type LinkSource } from '../password-
 import type { PasswordHasher } from '../passwords/password-hasher.ts';
 import type { SessionService } from '../sessions/session.service.ts';
 import { NEW_CREDENTIAL_VERSION } from '../users/credential-version.ts';
+import type { UserRowCache } from '../users/user-rows.ts';
 import { normalizeEmail } from '../users/users.validation.ts';
 
 // The confirmation link goes to a page on the registration allow-list (the default page differs).
@@ -36,6 +37,7 @@ export class EmailChangeService {
     private readonly outbox: MailOutbox,
     private readonly config: Config,
     private readonly logger: Logger,
+    private readonly userRows: UserRowCache,
   ) {}
 
   /**
@@ -98,6 +100,7 @@ export class EmailChangeService {
       if (isUniqueViolation(error)) throw new AppError('EMAIL_TAKEN', { cause: error });
       throw error;
     }
+    await this.userRows.changed([row.userId]);
     await this.sessions.revokeUserSessions(row.userId, 'email-change', row.sessionId ?? undefined);
     this.logger.info({ userId: row.userId }, 'email changed');
   }

@@ -11,6 +11,7 @@ import { claimEmailToken, findEmailToken, issueEmailToken, voidEmailTokens } fro
 import { buildAllowedLink, checkAllowedUrl, type LinkSource } from '../password-reset/reset-url.ts';
 import type { PasswordHasher } from '../passwords/password-hasher.ts';
 import { NEW_CREDENTIAL_VERSION } from '../users/credential-version.ts';
+import type { UserRowCache } from '../users/user-rows.ts';
 import type { UsersService } from '../users/users.service.ts';
 import { checkNewPassword } from '../users/users.validation.ts';
 
@@ -35,6 +36,7 @@ export class InvitationService {
     private readonly outbox: MailOutbox,
     private readonly config: Config,
     private readonly logger: Logger,
+    private readonly userRows: UserRowCache,
   ) {}
 
   /**
@@ -91,6 +93,7 @@ export class InvitationService {
       if (accepted.count !== 1) throw new AppError('INVALID_TOKEN');
       await voidEmailTokens(tx, row.userId, ['INVITE']);
     });
+    await this.userRows.changed([row.userId]);
   }
 
   private async mailInvitation(

@@ -4,6 +4,7 @@ import { AppError } from '../../errors.ts';
 import type { PasswordHasher } from '../passwords/password-hasher.ts';
 import type { SessionService } from '../sessions/session.service.ts';
 import { NEW_CREDENTIAL_VERSION } from '../users/credential-version.ts';
+import type { UserRowCache } from '../users/user-rows.ts';
 import { checkNewPassword } from '../users/users.validation.ts';
 
 export class PasswordChangeService {
@@ -12,6 +13,7 @@ export class PasswordChangeService {
     private readonly hasher: PasswordHasher,
     private readonly sessions: SessionService,
     private readonly config: Config,
+    private readonly userRows: UserRowCache,
   ) {}
 
   /**
@@ -41,6 +43,7 @@ export class PasswordChangeService {
       this.db.passwordResetToken.updateMany({ where: { userId, usedAt: null }, data: { usedAt: now } }),
     ]);
     if (changed.count !== 1) throw new AppError('INVALID_CURRENT_PASSWORD');
+    await this.userRows.changed([userId]);
     await this.sessions.revokeUserSessions(userId, 'password-change', currentSessionId);
   }
 }

@@ -10,6 +10,7 @@ import type { PasswordHasher } from '../passwords/password-hasher.ts';
 import type { LockoutService } from '../rate-limits/lockout.service.ts';
 import type { SessionService } from '../sessions/session.service.ts';
 import { NEW_CREDENTIAL_VERSION } from '../users/credential-version.ts';
+import type { UserRowCache } from '../users/user-rows.ts';
 import { checkNewPassword, normalizeEmail } from '../users/users.validation.ts';
 import { buildResetLink, checkResetUrl } from './reset-url.ts';
 
@@ -23,6 +24,7 @@ export class PasswordResetService {
     private readonly config: Config,
     private readonly logger: Logger,
     private readonly lockout: LockoutService,
+    private readonly userRows: UserRowCache,
   ) {}
 
   /**
@@ -104,6 +106,7 @@ export class PasswordResetService {
       this.db.passwordResetToken.updateMany({ where: { userId: row.userId, usedAt: null }, data: { usedAt: now } }),
     ]);
     if (changed.count !== 1) throw new AppError('INVALID_TOKEN');
+    await this.userRows.changed([row.userId]);
     await this.sessions.revokeUserSessions(row.userId, 'password-reset');
     await this.lockout.clearAccount(row.user.email);
   }

@@ -11,6 +11,7 @@ import type { AccessService } from '../access/access.service.ts';
 import { claimEmailToken, findEmailToken, issueEmailToken, voidEmailTokens } from '../email-tokens/email-tokens.ts';
 import { buildAllowedLink, checkAllowedUrl, type LinkSource } from '../password-reset/reset-url.ts';
 import type { PasswordHasher } from '../passwords/password-hasher.ts';
+import type { UserRowCache } from '../users/user-rows.ts';
 import { checkNewPassword, normalizeEmail } from '../users/users.validation.ts';
 
 const VERIFY_LINK: LinkSource = { field: 'verificationUrl', allowListName: 'USER_REGISTER_URL_ALLOW_LIST' };
@@ -42,6 +43,7 @@ export class RegistrationService {
     private readonly background: BackgroundTasks,
     private readonly config: Config,
     private readonly logger: Logger,
+    private readonly userRows: UserRowCache,
   ) {}
 
   async register({ email: emailInput, password, verificationUrl, ip }: Registrant): Promise<void> {
@@ -137,6 +139,7 @@ export class RegistrationService {
       if (activated.count !== 1) throw new AppError('INVALID_TOKEN');
       await voidEmailTokens(tx, row.userId, ['VERIFY_EMAIL']);
     });
+    await this.userRows.changed([row.userId]);
   }
 
   private async mailVerification(

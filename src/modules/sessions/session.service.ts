@@ -1,10 +1,12 @@
+import { randomUUID } from 'node:crypto';
 import type { Config } from '../../config/config.ts';
 import { createOpaqueToken, isUuid, parseOpaqueToken, secretMatches } from '../../crypto/tokens.ts';
 import type { Database, TransactionClient } from '../../db/client.ts';
+import { dateOrNull, MS, queryRows, TS } from '../../db/raw.ts';
 import { AppError } from '../../errors.ts';
 import type { Prisma } from '../../generated/prisma/client.ts';
-import type { AuthMode } from '../../generated/prisma/enums.ts';
-import { type AccessService, USER_GRANTS, type UserGrants } from '../access/access.service.ts';
+import type { AuthMode, SessionTokenKind, UserStatus } from '../../generated/prisma/enums.ts';
+import type { AccessService, UserGrants } from '../access/access.service.ts';
 import type { SigningKeyService } from '../signing-keys/signing-key.service.ts';
 import type { Revocation, RevocationService } from './revocation.service.ts';
 import { kindOf, type TokenFamily } from './token-family.ts';
@@ -47,6 +49,24 @@ export interface SessionViewer {
   policyIds: string[];
 }
 
+interface TokenRow {
+  id: string;
+  kind: SessionTokenKind;
+  secretHash: string;
+  sessionId: string;
+  expiresAt: number;
+  usedAt: number | null;
+  presentedAt: number | null;
+  userId: string | null;
+  createdAt: number;
+  revokedAt: number | null;
+  sessionExpiresAt: number;
+  lastUsedAt: number;
+  status: UserStatus | null;
+  roleId: string | null;
+  policyIds: string[];
+}
+
 const USER_AGENT_MAX = 512;
 /** Session-cookie requests record lastUsedAt at most this often: not a write per request. */
 const LAST_USED_THROTTLE_MS = 60_000;
@@ -68,38 +88,59 @@ export class SessionService {
 
   /**
    * Writes the session of a login whose password (and code) checked out against the user's
-   * credentials at `credentialVersion`. In one transaction that holds a share lock on the user
-   * row, the version and status are read again and the session is written only if both still
-   * hold: a password change, reset, 2FA change or suspension either committed before (then the
-   * login fails) or waits for this transaction and then finds the session to end.
+   * credentials at `credentialVersion`. One statement holds a share lock on the user row while
+   * it reads the version and status again and writes the session only if both still hold: a
+   * password change, reset, 2FA change, suspension or deletion either committed before (then the
+   * login fails) or waits for this statement and then finds the session to end. The same
+   * statement returns the user's grants (read under that lock) for the access token: one round
+   * trip in all (see db/raw.ts). `twoFactorEnabled`, when the caller read it already, spares the
+   * credentials a look-up.
    */
-  async createSession(userId: string, mode: AuthMode, client: ClientInfo, credentialVersion: number): Promise<IssuedCredentials> {
+  async createSession(
+    userId: string,
+    mode: AuthMode,
+    client: ClientInfo,
+    credentialVersion: number,
+    twoFactorEnabled?: boolean,
+  ): Promise<IssuedCredentials> {
     const ttl = Math.min(this.tokenTtl(mode), this.config.tokens.sessionMaxAgeSeconds);
     const opaque = createOpaqueToken();
-    const expiresAt = new Date(Date.now() + ttl * 1000);
-    const session = await this.db.$transaction(async (tx) => {
-      const [current] = await tx.$queryRaw<{ credentialVersion: number; status: string }[]>`
-        SELECT "credentialVersion", status::text AS status FROM "User" WHERE id = ${userId}::uuid FOR SHARE`;
-      if (current?.status !== 'ACTIVE' || current.credentialVersion !== credentialVersion) return null;
-      return tx.session.create({
-        data: {
-          userId,
-          mode,
-          userAgent: client.userAgent?.slice(0, USER_AGENT_MAX) ?? null,
-          ip: client.ip,
-          expiresAt,
-          tokens: {
-            create: [{ id: opaque.id, kind: kindOf(mode), secretHash: opaque.secretHash, expiresAt }],
-          },
-        },
-        select: { id: true },
-      });
-    });
-    if (!session) throw new AppError('INVALID_CREDENTIALS');
-    // Deleted since: its deletion ended the session just written.
-    const grants = await this.db.user.findUnique({ where: { id: userId }, select: USER_GRANTS });
+    const now = new Date();
+    const expiresAt = new Date(now.getTime() + ttl * 1000);
+    const sessionId = randomUUID();
+    const [grants] = await queryRows<{ roleId: string | null; policyIds: string[] }>(
+      this.db,
+      `WITH "user" AS (
+         SELECT "id", "roleId" FROM "User"
+         WHERE "id" = $1::uuid AND "status" = 'ACTIVE' AND "credentialVersion" = $2
+         FOR SHARE
+       ), "session" AS (
+         INSERT INTO "Session" ("id", "userId", "mode", "userAgent", "ip", "createdAt", "lastUsedAt", "expiresAt")
+         SELECT $3::uuid, "id", $4::"AuthMode", $5, $6, ${TS(7)}, ${TS(7)}, ${TS(8)} FROM "user"
+         RETURNING "id"
+       ), "token" AS (
+         INSERT INTO "SessionToken" ("id", "sessionId", "kind", "secretHash", "createdAt", "expiresAt")
+         SELECT $9::uuid, "id", $10::"SessionTokenKind", $11, ${TS(7)}, ${TS(8)} FROM "session"
+       )
+       SELECT u."roleId", ARRAY(SELECT p."policyId"::text FROM "UserPolicy" p WHERE p."userId" = u."id") AS "policyIds"
+       FROM "user" u JOIN "session" ON true`,
+      [
+        userId,
+        credentialVersion,
+        sessionId,
+        mode,
+        client.userAgent?.slice(0, USER_AGENT_MAX) ?? null,
+        client.ip,
+        now.toISOString(),
+        expiresAt.toISOString(),
+        opaque.id,
+        kindOf(mode),
+        opaque.secretHash,
+      ],
+    );
     if (!grants) throw new AppError('INVALID_CREDENTIALS');
-    return this.credentials(userId, session.id, mode, opaque.token, ttl, grants, client.ip);
+    const userGrants = { roleId: grants.roleId, policies: grants.policyIds.map((policyId) => ({ policyId })) };
+    return this.credentials(userId, sessionId, mode, opaque.token, ttl, userGrants, client.ip, twoFactorEnabled);
   }
 
   /**
@@ -252,29 +293,7 @@ export class SessionService {
   private async findLiveToken(token: string) {
     const parsed = parseOpaqueToken(token);
     if (!parsed) throw new AppError('INVALID_TOKEN');
-    const row = await this.db.sessionToken.findUnique({
-      where: { id: parsed.id },
-      select: {
-        id: true,
-        kind: true,
-        secretHash: true,
-        expiresAt: true,
-        usedAt: true,
-        presentedAt: true,
-        sessionId: true,
-        // The user's status and grants come along, so a refresh or a session-cookie request needs no further read.
-        session: {
-          select: {
-            userId: true,
-            createdAt: true,
-            revokedAt: true,
-            expiresAt: true,
-            lastUsedAt: true,
-            user: { select: { status: true, ...USER_GRANTS } },
-          },
-        },
-      },
-    });
+    const row = await this.readToken(parsed.id);
     if (!row || !secretMatches(parsed.secret, row.secretHash)) throw new AppError('INVALID_TOKEN');
     // A deleted user's sessions stay behind, revoked, with no user.
     const { userId, user } = row.session;
@@ -285,6 +304,45 @@ export class SessionService {
     // A session older than SESSION_MAX_AGE is over, however recently it was refreshed: log in again.
     if (this.remainingLifeSeconds(row.session.createdAt) <= 0) throw new AppError('TOKEN_EXPIRED');
     return { ...row, session: { ...row.session, userId, user } };
+  }
+
+  /**
+   * The token with its session, and the user's status and grants, so a refresh or a
+   * session-cookie request needs no further read: one plain statement (see db/raw.ts).
+   */
+  private async readToken(tokenId: string) {
+    const [r] = await queryRows<TokenRow>(
+      this.db,
+      `SELECT t."id", t."kind"::text AS "kind", t."secretHash", t."sessionId",
+         ${MS('t."expiresAt"')} AS "expiresAt", ${MS('t."usedAt"')} AS "usedAt", ${MS('t."presentedAt"')} AS "presentedAt",
+         s."userId", ${MS('s."createdAt"')} AS "createdAt", ${MS('s."revokedAt"')} AS "revokedAt",
+         ${MS('s."expiresAt"')} AS "sessionExpiresAt", ${MS('s."lastUsedAt"')} AS "lastUsedAt",
+         u."status"::text AS "status", u."roleId",
+         ARRAY(SELECT p."policyId"::text FROM "UserPolicy" p WHERE p."userId" = u."id") AS "policyIds"
+       FROM "SessionToken" t
+       JOIN "Session" s ON s."id" = t."sessionId"
+       LEFT JOIN "User" u ON u."id" = s."userId"
+       WHERE t."id" = $1::uuid`,
+      [tokenId],
+    );
+    if (!r) return null;
+    return {
+      id: r.id,
+      kind: r.kind,
+      secretHash: r.secretHash,
+      expiresAt: new Date(r.expiresAt),
+      usedAt: dateOrNull(r.usedAt),
+      presentedAt: dateOrNull(r.presentedAt),
+      sessionId: r.sessionId,
+      session: {
+        userId: r.userId,
+        createdAt: new Date(r.createdAt),
+        revokedAt: dateOrNull(r.revokedAt),
+        expiresAt: new Date(r.sessionExpiresAt),
+        lastUsedAt: new Date(r.lastUsedAt),
+        user: r.status === null ? null : { status: r.status, roleId: r.roleId, policies: r.policyIds.map((policyId) => ({ policyId })) },
+      },
+    };
   }
 
   private remainingLifeSeconds(sessionCreatedAt: Date): number {
@@ -308,13 +366,14 @@ export class SessionService {
     tokenTtl: number,
     grants: UserGrants,
     ip: string | null,
+    twoFactorEnabled?: boolean,
   ): Promise<IssuedCredentials> {
     if (mode === 'SESSION') return { userId, sessionId, mode, accessToken: null, token, expiresIn: tokenTtl, tokenTtl };
     // A gateway may authorise on the claim alone, so it names only the policies in force for this
     // session now, as Gatehouse would apply them: those whose IP allow-list admits the client's
     // address, and none while one of those requires 2FA and the user has not enrolled.
     const access = await this.access.accessForPolicies(await this.access.policyIdsOfGrants(grants), ip);
-    const twoFactorEnrolmentRequired = access.enforceTwoFactor && !(await this.twoFactorEnabled(userId));
+    const twoFactorEnrolmentRequired = access.enforceTwoFactor && !(twoFactorEnabled ?? (await this.twoFactorEnabled(userId)));
     const policies = twoFactorEnrolmentRequired ? [] : await this.access.policyNames(access.policyIds);
     const ttl = this.config.tokens.accessTtlSeconds;
     const accessToken = await this.signingKeys.sign({ userId, sessionId, policies, twoFactorEnrolmentRequired });

@@ -2,6 +2,7 @@ import { decryptString, encrypt } from '../../crypto/aead.ts';
 import { deriveKey } from '../../crypto/keys.ts';
 import { createOpaqueToken } from '../../crypto/tokens.ts';
 import type { Database } from '../../db/client.ts';
+import { queryRows, TS } from '../../db/raw.ts';
 import { utc } from '../../db/sql.ts';
 import type { AuthMode, SessionTokenKind } from '../../generated/prisma/enums.ts';
 
@@ -48,24 +49,28 @@ export class TokenFamily {
     const expiresAt = new Date(now.getTime() + ttlSeconds * 1000);
     const successor = createOpaqueToken();
     const sealed = encrypt(this.key, successor.token, aad(tokenId));
-    // One statement, so one round trip: claim the token (only if unused), create its successor and
+    // One statement, so one round trip (plain SQL on the pool, see db/raw.ts): claim the token (only if unused), create its successor and
     // extend the session. Of concurrent claims PostgreSQL lets one update the row; the others
     // re-check `usedAt IS NULL` after it commits, claim nothing, and so insert nothing.
-    const [result] = await this.db.$queryRaw<{ claimed: number }[]>`
-      WITH claim AS (
+    const at = now.toISOString();
+    const [result] = await queryRows<{ claimed: number }>(
+      this.db,
+      `WITH claim AS (
         UPDATE "SessionToken"
-        SET "usedAt" = ${utc(now)}, "successorId" = ${successor.id}::uuid, "successorCiphertext" = ${sealed}
-        WHERE "id" = ${tokenId}::uuid AND "usedAt" IS NULL
+        SET "usedAt" = ${TS(2)}, "successorId" = $3::uuid, "successorCiphertext" = $4
+        WHERE "id" = $1::uuid AND "usedAt" IS NULL
         RETURNING "sessionId"
       ), created AS (
         INSERT INTO "SessionToken" ("id", "sessionId", "kind", "secretHash", "createdAt", "expiresAt")
-        SELECT ${successor.id}::uuid, "sessionId", ${kindOf(mode)}::"SessionTokenKind", ${successor.secretHash}, ${utc(now)}, ${utc(expiresAt)}
+        SELECT $3::uuid, "sessionId", $5::"SessionTokenKind", $6, ${TS(2)}, ${TS(7)}
         FROM claim
       ), extended AS (
-        UPDATE "Session" SET "mode" = ${mode}::"AuthMode", "lastUsedAt" = ${utc(now)}, "expiresAt" = ${utc(expiresAt)}
-        WHERE "id" IN (SELECT "sessionId" FROM claim) AND "id" = ${sessionId}::uuid
+        UPDATE "Session" SET "mode" = $8::"AuthMode", "lastUsedAt" = ${TS(2)}, "expiresAt" = ${TS(7)}
+        WHERE "id" IN (SELECT "sessionId" FROM claim) AND "id" = $9::uuid
       )
-      SELECT count(*)::int AS claimed FROM claim`;
+      SELECT count(*)::int AS claimed FROM claim`,
+      [tokenId, at, successor.id, sealed, kindOf(mode), successor.secretHash, expiresAt.toISOString(), mode, sessionId],
+    );
     const claimed = result?.claimed === 1;
     return claimed ? { token: successor.token, expiresAt } : null;
   }

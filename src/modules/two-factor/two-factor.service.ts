@@ -20,6 +20,7 @@ import type { MailOutbox } from '../../mail/outbox.service.ts';
 import type { PasswordHasher } from '../passwords/password-hasher.ts';
 import type { SessionService } from '../sessions/session.service.ts';
 import { NEW_CREDENTIAL_VERSION } from '../users/credential-version.ts';
+import type { UserRowCache } from '../users/user-rows.ts';
 
 export interface TwoFactorSetup {
   secret: string;
@@ -49,6 +50,7 @@ export class TwoFactorService {
     private readonly recoveryKey: Uint8Array,
     private readonly config: Config,
     private readonly logger: Logger,
+    private readonly userRows: UserRowCache,
   ) {}
 
   async isEnabled(userId: string): Promise<boolean> {
@@ -207,6 +209,7 @@ export class TwoFactorService {
   }
 
   private async afterChange(userId: string, currentSessionId: string, enabled: boolean): Promise<void> {
+    await this.userRows.changed([userId]);
     this.outbox.wake();
     await this.sessions.revokeUserSessions(userId, enabled ? 'two-factor-enabled' : 'two-factor-disabled', currentSessionId);
     this.logger.info({ userId, enabled }, 'two-factor authentication changed');

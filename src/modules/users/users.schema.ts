@@ -105,7 +105,7 @@ builder.queryField('viewer', (t) =>
     description: 'The signed-in user; null when anonymous. A bad or expired credential is an error, not null.',
     resolve: (query, _root, _args, ctx) => {
       if (ctx.authError) throw ctx.authError;
-      return ctx.viewer ? ctx.services.users.findById(ctx.viewer.userId, query) : null;
+      return ctx.viewer ? ctx.services.users.findViewer(ctx.viewer.userId, query) : null;
     },
   }),
 );

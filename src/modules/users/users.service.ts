@@ -4,7 +4,7 @@ import { isUuid } from '../../crypto/tokens.ts';
 import type { Database } from '../../db/client.ts';
 import { isUniqueViolation } from '../../db/errors.ts';
 import { AppError, badInput, forbiddenField } from '../../errors.ts';
-import type { Prisma } from '../../generated/prisma/client.ts';
+import type { Prisma, User } from '../../generated/prisma/client.ts';
 import type { UserStatus } from '../../generated/prisma/enums.ts';
 import { applyWriteRule, rowAllowed, rowsWhere, ruleForRow } from '../access/access.check.ts';
 import type { AccessService } from '../access/access.service.ts';
@@ -18,6 +18,7 @@ import type { PasswordHasher } from '../passwords/password-hasher.ts';
 import type { SessionService } from '../sessions/session.service.ts';
 import { NEW_CREDENTIAL_VERSION } from './credential-version.ts';
 import { decodeUserCursor, encodeUserCursor } from './user-cursor.ts';
+import type { UserRowCache } from './user-rows.ts';
 import { checkName, checkNewPassword, normalizeEmail } from './users.validation.ts';
 
 export interface CreateUserInput {
@@ -59,10 +60,20 @@ export class UsersService {
     private readonly config: Config,
     /** Seals list cursors. */
     private readonly cursorKey: Uint8Array,
+    private readonly userRows: UserRowCache,
   ) {}
 
   findById(id: string, query: UserQuery = {}) {
     return this.db.user.findUnique({ ...query, where: { id } });
+  }
+
+  /**
+   * The viewer's own row: from the row cache when the query wants the plain row (no relations),
+   * as `viewer { id email }` does. The cache leaves the password hash out, which no field reads.
+   */
+  findViewer(id: string, query: UserQuery = {}): Promise<User | null> {
+    if (Object.keys(query).length > 0) return this.findById(id, query);
+    return this.userRows.get(id) as Promise<User | null>;
   }
 
   /** Marks a user's row to be read under their own current policies (see ReadIdentity): login and registration results. */
@@ -187,6 +198,7 @@ export class UsersService {
       if (isUniqueViolation(error)) throw new AppError('EMAIL_TAKEN', { cause: error });
       throw error;
     }
+    await this.userRows.changed([id]);
 
     if (data.status && data.status !== 'ACTIVE') await this.sessions.revokeUserSessions(id, `status-${data.status.toLowerCase()}`);
     else if (passwordHash)
@@ -208,6 +220,7 @@ export class UsersService {
       return revoked;
     });
     await this.sessions.announceRevocations(revocations);
+    await this.userRows.changed([id]);
   }
 
   /** The row the actor wants to change, if their permissions for the action cover it. */
