@@ -1,10 +1,11 @@
 // Bundles the server and the operator commands into dist/*.mjs: our own TypeScript, the generated Prisma
-// client included, while dependencies stay external in node_modules. So the production install needs
+// client and its runtime included, while the run-time dependencies stay external in node_modules. So the production install needs
 // neither the Prisma CLI, tsx nor esbuild (`npm ci --omit=dev` + dist/, see the README's Deploy section),
 // and `npm start` runs plain JavaScript: faster to start, lighter in memory than compiling at run time.
 //
 // `--if-changed` (what `npm start` and the operator scripts run) builds only when a source differs from the
-// one the bundle was built from: dist/build-inputs.json records the SHA-256 of every file esbuild read.
+// one the bundle was built from: dist/build-inputs.json records the SHA-256 of every file esbuild read (and of
+// package.json, which decides what is bundled).
 // Comparing hashes costs a few milliseconds and never loads esbuild, which a production install lacks.
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -20,6 +21,7 @@ const ENTRIES = {
   'db-migrate': 'scripts/db-migrate.ts',
 };
 const THIS_FILE = 'scripts/build.mjs'; // changing the build's options changes the bundle too
+const PACKAGE = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
 
 const sha256 = (file) =>
   createHash('sha256')
@@ -52,11 +54,19 @@ async function build(esbuild) {
     platform: 'node',
     target: 'node20',
     format: 'esm',
-    packages: 'external',
+    // No code splitting: paths taken from import.meta.url (../prisma/migrations) must stay those of an entry in dist/.
+    // What package.json lists as dependencies is installed in production and stays external; anything else
+    // our code imports (the Prisma client runtime, @pothos/plugin-prisma) is a devDependency bundled in here.
+    external: Object.keys(PACKAGE.dependencies).flatMap((name) => [name, `${name}/*`]),
+    // Bundled CommonJS (Prisma's runtime is CommonJS under Node's conditions) calls require() for Node's own
+    // modules; an ES module has no require of its own, so the bundle makes one.
+    banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
     metafile: true,
     logLevel: 'warning',
   });
-  const inputs = Object.fromEntries([...Object.keys(result.metafile.inputs), THIS_FILE].sort().map((file) => [file, sha256(file)]));
+  const inputs = Object.fromEntries(
+    [...Object.keys(result.metafile.inputs), THIS_FILE, 'package.json'].sort().map((file) => [file, sha256(file)]),
+  );
   writeFileSync(STAMP, `${JSON.stringify({ inputs }, null, 1)}\n`);
 }
 
