@@ -4,8 +4,8 @@
 // and `npm start` runs plain JavaScript: faster to start, lighter in memory than compiling at run time.
 //
 // `--if-changed` (what `npm start` and the operator scripts run) builds only when a source differs from the
-// one the bundle was built from: dist/build-inputs.json records the SHA-256 of every file esbuild read (and of
-// package.json, which decides what is bundled).
+// one the bundle was built from: dist/build-inputs.json records the SHA-256 of each of our files esbuild read,
+// and of package.json and package-lock.json (what is bundled, and in which versions).
 // Comparing hashes costs a few milliseconds and never loads esbuild, which a production install lacks.
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -64,9 +64,11 @@ async function build(esbuild) {
     metafile: true,
     logLevel: 'warning',
   });
-  const inputs = Object.fromEntries(
-    [...Object.keys(result.metafile.inputs), THIS_FILE, 'package.json'].sort().map((file) => [file, sha256(file)]),
-  );
+  // Bundled packages are recorded by package-lock.json and the generated client by the schema it comes from,
+  // not file by file: a production install has neither, and is checked against what it has.
+  const ours = Object.keys(result.metafile.inputs).filter((file) => !/(^|\/)(node_modules|src\/generated)\//.test(file));
+  const recorded = [...ours, THIS_FILE, 'package.json', 'package-lock.json', 'prisma/schema.prisma'];
+  const inputs = Object.fromEntries(recorded.sort().map((file) => [file, sha256(file)]));
   writeFileSync(STAMP, `${JSON.stringify({ inputs }, null, 1)}\n`);
 }
 
