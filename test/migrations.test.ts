@@ -47,6 +47,33 @@ function schemaWithExtraColumn(schemaText: string): string {
   return edited;
 }
 
+/**
+ * A migration that fails is recorded unfinished: every later apply must refuse (not call the database up to
+ * date) until an operator marks it rolled back (what `prisma migrate resolve --rolled-back` writes); then the
+ * fixed migration applies, and after that nothing is pending.
+ */
+async function failedMigrationBlocksUntilRolledBack(connectionString: string): Promise<void> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'gatehouse-migrations-'));
+  const name = '99999999999998_fails_first';
+  try {
+    await cp(MIGRATIONS, dir, { recursive: true });
+    await mkdir(path.join(dir, name));
+    const file = path.join(dir, name, 'migration.sql');
+    await writeFile(file, 'CREATE TABLE "gatehouse_fails_first" ("id" INTEGER);\nSELECT 1 / 0;\n');
+    await expect(applyMigrations(connectionString, dir)).rejects.toThrow();
+    await expect(applyMigrations(connectionString, dir)).rejects.toThrow(/fail/i);
+    await writeFile(file, 'CREATE TABLE IF NOT EXISTS "gatehouse_fails_first" ("id" INTEGER);\n');
+    await expect(applyMigrations(connectionString, dir)).rejects.toThrow(/fail/i); // an edited file is no way out
+    await query(connectionString, `UPDATE _prisma_migrations SET rolled_back_at = now() WHERE migration_name = '${name}'`);
+    expect(await applyMigrations(connectionString, dir)).toEqual([name]);
+    expect(await applyMigrations(connectionString, dir)).toEqual([]);
+    // The committed migrations alone are now behind the database: the engine, not a shortcut, decides.
+    expect(await applyMigrations(connectionString, MIGRATIONS)).toEqual([]);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
 let schemaText: string;
 beforeAll(async () => {
   schemaText = await readFile(SCHEMA, 'utf8');
@@ -108,6 +135,10 @@ INSERT INTO "Role" ("id", "name") VALUES ('00000000-0000-4000-8000-000000000001'
       await rm(dir, { recursive: true, force: true });
     }
   });
+
+  it('a failed migration blocks every later apply until it is marked rolled back', async () => {
+    await failedMigrationBlocksUntilRolledBack(db.connectionString);
+  });
 });
 
 describe('schema diffs', () => {
@@ -145,5 +176,9 @@ describe.runIf(serverUrl)('migrations on PostgreSQL (TEST_DATABASE_URL)', () => 
     expect(await publicTables(connectionString)).toEqual(expect.arrayContaining([...EXPECTED_TABLES, '_prisma_migrations']));
     expect(await applyMigrations(connectionString, MIGRATIONS)).toEqual([]);
     expect(await schemaDriftSql(connectionString, schemaText)).toBe('');
+  });
+
+  it('a failed migration blocks every later apply until it is marked rolled back', async () => {
+    await failedMigrationBlocksUntilRolledBack(connectionString);
   });
 });

@@ -18,6 +18,7 @@ import type { MigrationList, SchemaEngine, SchemaFilter } from '@prisma/schema-e
 import * as bg from '@prisma/schema-engine-wasm/schema_engine_bg';
 import pg from 'pg';
 import { startEmbeddedPostgres } from './embedded.ts';
+import { migrationsUpToDate } from './migrations-up-to-date.ts';
 
 const SCHEMA_FILE = 'schema.prisma';
 const NO_FILTERS: SchemaFilter = { externalTables: [], externalEnums: [] };
@@ -278,9 +279,11 @@ export async function readMigrationsList(migrationsDir: string): Promise<Migrati
 /**
  * Applies the migrations in migrationsDir that the database has not recorded in _prisma_migrations (the same
  * table, checksums and advisory lock as `prisma migrate deploy`); returns the names applied, [] when up to date.
+ * An up-to-date database is recognised by one query, without booting the engine (every restart is one).
  */
 export async function applyMigrations(connectionString: string, migrationsDir: string): Promise<string[]> {
   const migrationsList = await readMigrationsList(migrationsDir);
+  if (await migrationsUpToDate(connectionString, migrationsList)) return [];
   return withEngine(connectionString, null, async (engine) => {
     const output = await engine.applyMigrations({ migrationsList, filters: NO_FILTERS });
     return output.appliedMigrationNames;
