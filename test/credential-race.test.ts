@@ -1,6 +1,6 @@
 import { decodeJwt } from 'jose';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateTotp } from '../src/crypto/totp.ts';
 import {
   ChangePasswordDocument,
