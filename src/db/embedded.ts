@@ -53,6 +53,8 @@ export const clusterDirOf = (dataDir: string) => path.join(dataDir, 'postgres');
 const passwordFileOf = (dataDir: string) => path.join(dataDir, 'postgres.password');
 const ownerFileOf = (dataDir: string) => path.join(dataDir, 'postgres.owner');
 export const pgliteDirOf = (dataDir: string) => path.join(dataDir, 'pglite');
+/** Written by `npm run db:migrate-embedded` once every row of DATA_DIR/pglite is in the new server. */
+export const pgliteMigratedMarkerOf = (dataDir: string) => path.join(dataDir, 'pglite.migrated');
 
 export function hasCluster(dataDir: string): boolean {
   return existsSync(path.join(clusterDirOf(dataDir), 'PG_VERSION'));
@@ -124,6 +126,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     if (!stopping) options.onUnexpectedExit?.(code, signal);
   });
   await writeFile(ownerFileOf(dataDir), `${process.pid}\n`, { mode: 0o600 });
+  await chmod(ownerFileOf(dataDir), 0o600); // the mode above only applies to a new file
 
   const connectionString = `postgres://${SUPERUSER}:${password}@localhost:${PORT}/${DATABASE}?host=${encodeURIComponent(socketDir)}`;
   const stop = async () => {
@@ -164,9 +167,9 @@ export async function openEmbeddedPostgres(options: EmbeddedPostgresOptions & { 
   return startEmbeddedPostgres(options);
 }
 
-/** A PGlite directory without a migrated cluster beside it: the operator must migrate first. */
+/** A PGlite directory not (completely) migrated: the operator must migrate first, or its users would find an empty database. */
 export function assertNoUnmigratedPglite(dataDir: string): void {
-  if (!existsSync(path.join(pgliteDirOf(dataDir), 'PG_VERSION')) || hasCluster(dataDir)) return;
+  if (!existsSync(path.join(pgliteDirOf(dataDir), 'PG_VERSION')) || existsSync(pgliteMigratedMarkerOf(dataDir))) return;
   throw new PgliteDataError(
     `${pgliteDirOf(dataDir)} holds a database of an older Gatehouse (PGlite). The embedded database is now a real PostgreSQL server in ${clusterDirOf(dataDir)}. Migrate once with \`npm run db:migrate-embedded\` (with the same DATA_DIR and SECRET; it copies every row and keeps the old directory), then start again.`,
   );
@@ -258,7 +261,9 @@ async function openLog(dataDir: string) {
     () => 0,
   );
   if (size > MAX_LOG_BYTES) await rename(file, `${file}.1`);
-  return open(file, 'a', 0o600);
+  const handle = await open(file, 'a', 0o600);
+  await handle.chmod(0o600); // one an older copy or a tool left open
+  return handle;
 }
 
 async function waitUntilReady(child: ChildProcess, clusterDir: string, dataDir: string): Promise<void> {
