@@ -1,5 +1,6 @@
 import { execFile, spawnSync } from 'node:child_process';
-import { chmod, chown, stat } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { chmod, chown, cp, mkdir, mkdtemp, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 
@@ -83,12 +84,39 @@ export async function openPathTo(dataDir: string, account: PostgresAccount): Pro
   }
 }
 
-/** Fails with a clear message when `account` cannot run the binary (node_modules under a closed directory). */
-export function checkCanRun(binary: string, account: PostgresAccount): void {
-  const result = spawnSync(binary, ['--version'], { uid: account.uid, gid: account.gid, cwd: '/', env: {}, encoding: 'utf8' });
-  if (result.status !== 0) {
-    throw new EmbeddedAccountError(
-      `The embedded PostgreSQL runs as "${account.name}" (Gatehouse runs as root), which cannot run ${binary}: a directory on its path is closed to other accounts. Install Gatehouse where that account can read it, or ${ADVICE}`,
-    );
+/** Whether `account` can run the binary (it cannot when node_modules sits under a closed directory such as /root). */
+export function canRun(binary: string, account: PostgresAccount): boolean {
+  return spawnSync(binary, ['--version'], { uid: account.uid, gid: account.gid, cwd: '/', env: {}, encoding: 'utf8' }).status === 0;
+}
+
+export function cannotRunError(binary: string, account: PostgresAccount): EmbeddedAccountError {
+  return new EmbeddedAccountError(
+    `The embedded PostgreSQL runs as "${account.name}" (Gatehouse runs as root), which cannot run ${binary}: a directory on its path is closed to other accounts. Install Gatehouse where that account can read it, or ${ADVICE}`,
+  );
+}
+
+const BINARY_CACHE = '/var/cache/gatehouse';
+
+/**
+ * As root with node_modules where the PostgreSQL account cannot reach it (under /root, say): a copy of the
+ * package's binaries in /var/cache/gatehouse/<package>-<version> (root's, 0755), made once. Only root can
+ * write there, so nothing another account planted is ever run. Returns the copied `bin` directory.
+ */
+export async function copyBinariesForAccount(binDir: string, packageVersion: string): Promise<string> {
+  const nativeDir = path.dirname(binDir);
+  const target = path.join(BINARY_CACHE, `postgres-${packageVersion}`);
+  await mkdir(BINARY_CACHE, { recursive: true, mode: 0o755 });
+  const cache = await stat(BINARY_CACHE);
+  if (cache.uid !== 0 || cache.mode & 0o022)
+    throw new EmbeddedAccountError(`${BINARY_CACHE} must belong to root and be writable by root only`);
+  if (!existsSync(path.join(target, 'bin', 'postgres'))) {
+    const scratch = await mkdtemp(path.join(BINARY_CACHE, '.copy-'));
+    await chmod(scratch, 0o755);
+    await cp(nativeDir, scratch, { recursive: true, verbatimSymlinks: true });
+    await rename(scratch, target).catch(async (error) => {
+      await rm(scratch, { recursive: true, force: true });
+      if (!existsSync(path.join(target, 'bin', 'postgres'))) throw error; // else another process copied it first
+    });
   }
+  return path.join(target, 'bin');
 }

