@@ -57,7 +57,7 @@ export async function closeTree(dir: string): Promise<number> {
   let changed = 0;
   for (const entry of await readdir(dir, { recursive: true })) {
     const file = path.join(dir, entry);
-    const info = await lstat(file).catch(() => null); // gone since the listing (PGlite's temporary files)
+    const info = await lstat(file).catch(() => null); // gone since the listing (a database's temporary files)
     if (!info || info.isSymbolicLink() || (info.mode & GROUP_OR_OTHER) === 0) continue;
     try {
       await chmod(file, info.mode & 0o7700);
