@@ -116,7 +116,9 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   const socketDir = await chooseSocketDir(clusterDir, account);
   const log = await openLog(dataDir);
   const args = ['-D', clusterDir, '-k', socketDir, '-p', String(PORT), '-c', 'listen_addresses=', '-c', 'unix_socket_permissions=0700'];
-  if (options.throwaway) args.push('-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off');
+  // A test run points many servers (each with its pool) at one cluster: room for them all.
+  if (options.throwaway)
+    args.push('-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off', '-c', 'max_connections=300');
   const pdeathsig = hasSetprivPdeathsig();
   const child = spawn(
     pdeathsig ? 'setpriv' : binaries.postgres,
