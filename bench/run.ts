@@ -6,7 +6,6 @@
 // Options: BENCH_SECONDS (default 5 per scenario), BENCH_CONCURRENCY (default 16), BENCH_ONLY
 // (`embedded` or `postgresql`), BENCH_NODE_ARGS (node flags for the server, e.g. `--cpu-prof`).
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
