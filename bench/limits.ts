@@ -1,5 +1,5 @@
 // npm run bench:limits — what the abuse-resistance limits cost an ordinary authenticated query.
-// Starts two Gatehouse servers as `npm start` would (dist bundle, embedded PGlite): one with the
+// Starts two Gatehouse servers as `npm start` would (dist bundle, embedded PostgreSQL): one with the
 // query limits at their defaults and the rate limiter active, one with every switchable limit
 // off. Rounds alternate between them (only one is under load at a time, and each pair swaps who
 // goes first); the ratio is the median over the pairs, so load from elsewhere on the machine hits
@@ -7,7 +7,7 @@
 // mutations, the batching refusal, the security headers) runs in both.
 // Options: BENCH_ROUNDS (default 10), BENCH_SECONDS per round (default 1.5), BENCH_CONCURRENCY (default 8).
 import { type ChildProcess, execFileSync } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parse, specifiedRules, validate } from 'graphql';
@@ -146,6 +146,7 @@ async function inProcessCosts() {
 
 execFileSync(process.execPath, ['scripts/build.mjs'], { cwd: ROOT }); // what `npm start` runs
 const dataDir = await mkdtemp(path.join(tmpdir(), 'gatehouse-bench-limits-'));
+await chmod(dataDir, 0o755); // as root, the embedded PostgreSQL's own account passes through it
 const servers: Server[] = [];
 try {
   const on = await startServer(path.join(dataDir, 'on'), ON);

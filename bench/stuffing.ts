@@ -1,5 +1,5 @@
 // npm run bench:stuffing — what a credential-stuffing attack does to real users (issue #13 item 2).
-// Starts Gatehouse as `npm start` would (dist bundle, embedded PGlite, production argon2
+// Starts Gatehouse as `npm start` would (dist bundle, embedded PostgreSQL, production argon2
 // parameters and the default PASSWORD_HASH_* admission settings) behind a trusted proxy address,
 // so every request can come from its own client IP through X-Forwarded-For. Then, in one run:
 //   quiet:  a real user signs in again and again from the IP they signed in from before (a known

@@ -1,11 +1,9 @@
 // npm run admin:create -- --email <email> [--password-stdin]: adds an ACTIVE administrator to DATABASE_URL or, when
-// it is unset, to the embedded PGlite database in ${DATA_DIR:-./data}/pglite: the same database the server uses
+// it is unset, to the embedded PostgreSQL in ${DATA_DIR:-./data}/postgres: the same database the server uses
 // (same config, same .env). Without --password-stdin a random password is generated and printed once. A password is
 // never taken as an argument: it would be kept in the shell history and be visible to other users in `ps`. With the
-// embedded database, stop the server first: PGlite takes no lock on its directory.
+// embedded database it connects to the running server, or starts it for the command when none runs.
 import 'dotenv/config';
-import { existsSync } from 'node:fs';
-import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { loadConfig } from '../src/config/config.ts';
 import { generatePassword } from '../src/crypto/password.ts';
@@ -74,14 +72,10 @@ async function main(): Promise<void> {
   let embedded: EmbeddedPostgres | null = null;
   let connectionString = config.databaseUrl;
   if (!connectionString) {
-    const dataDir = path.join(config.dataDir, 'pglite');
-    // Starting PGlite on a missing directory would create an empty database there (a wrong working directory, say).
-    if (!existsSync(dataDir)) {
-      throw new Error(`No embedded database in ${dataDir}: start the server once first, or set DATA_DIR or DATABASE_URL.`);
-    }
-    // Loaded only here: importing PGlite costs a third of a second that PostgreSQL deployments need not pay.
-    const { startEmbeddedPostgres } = await import('../src/db/embedded.ts');
-    embedded = await startEmbeddedPostgres({ dataDir });
+    // Loaded only here: PostgreSQL deployments need not pay for it. It refuses a DATA_DIR without a database
+    // (a wrong working directory, say) rather than creating an empty one there.
+    const { openEmbeddedPostgres } = await import('../src/db/embedded.ts');
+    embedded = await openEmbeddedPostgres({ dataDir: config.dataDir, systemUser: config.embeddedPostgresUser });
     connectionString = embedded.connectionString;
   }
   const db = createDatabase(connectionString, 1);
@@ -98,7 +92,7 @@ async function main(): Promise<void> {
     }
   } finally {
     await db.$disconnect();
-    await embedded?.stop(); // closing PGlite is what flushes it to disk
+    await embedded?.stop(); // only stops a server started for this command
   }
 }
 

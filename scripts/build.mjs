@@ -19,6 +19,7 @@ const ENTRIES = {
   'admin-create': 'scripts/admin-create.ts',
   'keys-rotate': 'scripts/keys-rotate.ts',
   'db-migrate': 'scripts/db-migrate.ts',
+  'db-migrate-embedded': 'scripts/db-migrate-embedded.ts',
 };
 const THIS_FILE = 'scripts/build.mjs'; // changing the build's options changes the bundle too
 const PACKAGE = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8'));

@@ -1,10 +1,10 @@
-// npm run db:migrate: applies prisma/migrations to DATABASE_URL or, when it is unset, to the embedded PGlite
-// database in ${DATA_DIR:-./data}/pglite, the same database the server opens (same config, same .env).
+// npm run db:migrate: applies prisma/migrations to DATABASE_URL or, when it is unset, to the embedded PostgreSQL
+// in ${DATA_DIR:-./data}/postgres, the same database the server opens (same config, same .env): through the
+// running server when there is one, else on one started for the command.
 import 'dotenv/config';
-import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../src/config/config.ts';
-import { startEmbeddedPostgres } from '../src/db/embedded.ts';
+import { clusterDirOf, openEmbeddedPostgres } from '../src/db/embedded.ts';
 import { applyMigrations } from '../src/db/schema-engine.ts';
 
 const migrationsDir = fileURLToPath(new URL('../prisma/migrations', import.meta.url));
@@ -23,14 +23,12 @@ async function main(): Promise<void> {
     console.log(`Migrating ${describeUrl(config.databaseUrl)}`);
     applied = await applyMigrations(config.databaseUrl, migrationsDir);
   } else {
-    // Never while the server runs on the same directory: PGlite takes no lock on it.
-    const dataDir = path.join(config.dataDir, 'pglite');
-    console.log(`Migrating embedded PGlite in ${dataDir}`);
-    const embedded = await startEmbeddedPostgres({ dataDir });
+    console.log(`Migrating the embedded PostgreSQL in ${clusterDirOf(config.dataDir)}`);
+    const embedded = await openEmbeddedPostgres({ dataDir: config.dataDir, systemUser: config.embeddedPostgresUser, create: true });
     try {
       applied = await applyMigrations(embedded.connectionString, migrationsDir);
     } finally {
-      await embedded.stop(); // closing PGlite is what flushes it to disk
+      await embedded.stop();
     }
   }
   const ms = Math.round(performance.now() - started);

@@ -1,6 +1,6 @@
 // npm run db:migration -- <name>: writes prisma/migrations/<timestamp>_<name>/migration.sql with the SQL that
 // takes the state the existing migrations produce to prisma/schema.prisma. The migrations are replayed on a
-// throwaway in-memory PGlite, so no database needs to be running. Review the SQL before committing it: unlike
+// throwaway embedded PostgreSQL in a temporary directory, so no database needs to be running. Review the SQL before committing it: unlike
 // `prisma migrate dev` this does not list data-loss warnings (the engine wants a shadow database for that).
 import { access, mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';

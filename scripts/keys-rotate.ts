@@ -1,17 +1,16 @@
 // npm run keys:rotate [-- --now | --compromised]: adds a new access-token signing key (of JWT_ALGORITHM) to DATABASE_URL or, when
-// it is unset, to the embedded PGlite database in ${DATA_DIR:-./data}/pglite: the same database and SECRET the
+// it is unset, to the embedded PostgreSQL in ${DATA_DIR:-./data}/postgres: the same database and SECRET the
 // server uses (same config, same .env). Running servers publish it in their JWKS within SIGNING_KEY_RELOAD_INTERVAL
 // (at once when REDIS_URL is set) and sign with it from SIGNING_KEY_ACTIVATION_DELAY on, so verifiers that cache
 // the JWKS learn it first; `--now` signs with it at once. The old keys stay published until every token they signed
 // has expired, then are dropped. `--compromised` (a signing key may have leaked): signs with the new key at once and
 // drops every other key, so every access token signed before, forged or not, is refused (clients refresh). With the
-// embedded database, stop the server first: PGlite takes no lock on its directory.
+// embedded database it connects to the running server, or starts it for the command when none runs.
 import 'dotenv/config';
-import path from 'node:path';
 import { loadConfig } from '../src/config/config.ts';
 import { loadOrCreateSecret } from '../src/config/secret.ts';
 import { createDatabase } from '../src/db/client.ts';
-import { type EmbeddedPostgres, startEmbeddedPostgres } from '../src/db/embedded.ts';
+import { type EmbeddedPostgres, openEmbeddedPostgres } from '../src/db/embedded.ts';
 import { createLogger } from '../src/log/logger.ts';
 import { SigningKeyService } from '../src/modules/signing-keys/signing-key.service.ts';
 import { createRedisPubSub } from '../src/pubsub/pubsub.ts';
@@ -24,7 +23,7 @@ async function main(): Promise<void> {
   let embedded: EmbeddedPostgres | null = null;
   let connectionString = config.databaseUrl;
   if (!connectionString) {
-    embedded = await startEmbeddedPostgres({ dataDir: path.join(config.dataDir, 'pglite') });
+    embedded = await openEmbeddedPostgres({ dataDir: config.dataDir, systemUser: config.embeddedPostgresUser });
     connectionString = embedded.connectionString;
   }
   const db = createDatabase(connectionString, 1);
@@ -44,7 +43,7 @@ async function main(): Promise<void> {
   } finally {
     await pubsub?.close();
     await db.$disconnect();
-    await embedded?.stop(); // closing PGlite is what flushes it to disk
+    await embedded?.stop(); // only stops a server started for this command
   }
 }
 

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -7,7 +8,7 @@ import type { Config } from './config/config.ts';
 import { closeTree, ensurePrivateDir } from './config/private-dir.ts';
 import { loadOrCreateSecret } from './config/secret.ts';
 import { createDatabase } from './db/client.ts';
-import { type EmbeddedPostgres, startEmbeddedPostgres } from './db/embedded.ts';
+import { type EmbeddedPostgres, pgliteDirOf, startEmbeddedPostgres } from './db/embedded.ts';
 import { applyMigrations } from './db/schema-engine.ts';
 import type { Logger } from './log/logger.ts';
 import { createFileOutboxTransport, createSmtpTransport, type MailTransport } from './mail/mail.transport.ts';
@@ -35,7 +36,7 @@ export interface StartOptions {
 }
 
 /**
- * Start-up: database (embedded PGlite in DATA_DIR unless DATABASE_URL is set), migrations,
+ * Start-up: database (the embedded PostgreSQL in DATA_DIR/postgres unless DATABASE_URL is set), migrations,
  * default policies and first admin, then the HTTP server. close() shuts down in reverse order.
  */
 export async function startServer(config: Config, logger: Logger, options: StartOptions = {}): Promise<RunningServer> {
@@ -50,7 +51,8 @@ export async function startServer(config: Config, logger: Logger, options: Start
     // of them is used, it is this account's alone (0700), or the server does not start.
     const outbox = !options.mail && !config.email.smtp;
     if (!config.databaseUrl || !config.secret || outbox) {
-      if (await ensurePrivateDir(config.dataDir, 'DATA_DIR'))
+      const allowGroupSearch = !config.databaseUrl && process.getuid?.() === 0;
+      if (await ensurePrivateDir(config.dataDir, 'DATA_DIR', { allowGroupSearch }))
         logger.warn({ dir: config.dataDir }, 'DATA_DIR was open to other accounts: made it private (0700)');
     }
     // Mails hold reset links; ones an older version wrote are closed too.
@@ -60,13 +62,20 @@ export async function startServer(config: Config, logger: Logger, options: Start
     }
     let connectionString = config.databaseUrl;
     if (!connectionString) {
-      const embedded: EmbeddedPostgres = await startEmbeddedPostgres({ dataDir: path.join(config.dataDir, 'pglite') });
+      const embedded: EmbeddedPostgres = await startEmbeddedPostgres({
+        dataDir: config.dataDir,
+        systemUser: config.embeddedPostgresUser,
+        onUnexpectedExit: (code, signal) =>
+          logger.error({ code, signal }, 'the embedded PostgreSQL stopped unexpectedly; see DATA_DIR/postgres.log'),
+      });
       cleanups.push(() => embedded.stop());
       connectionString = embedded.connectionString;
-      if (embedded.closedEntries > 0) {
+      if (embedded.closedEntries > 0)
+        logger.warn({ count: embedded.closedEntries }, 'database files were open to other accounts: made them private');
+      if (existsSync(pgliteDirOf(config.dataDir))) {
         logger.warn(
-          { count: embedded.closedEntries },
-          'database files were open to other accounts: made them private; check postgresql.auto.conf for settings you did not make',
+          { dir: pgliteDirOf(config.dataDir) },
+          'the PGlite database of an older version is still here; remove it once you no longer need it',
         );
       }
     }

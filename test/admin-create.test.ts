@@ -120,7 +120,7 @@ describe.concurrent('npm run admin:create', { timeout: 90_000 }, () => {
     try {
       const run = await adminCreate(['--email', uniqueEmail('admin')], { env: { DATABASE_URL: '', DATA_DIR: dataDir } });
       expect(run.code).toBe(1);
-      expect(run.stderr).toContain(`No embedded database in ${path.join(dataDir, 'pglite')}`);
+      expect(run.stderr).toContain(`No embedded database in ${path.join(dataDir, 'postgres')}`);
       expect(await readdir(dataDir)).toEqual([]);
     } finally {
       await rm(dataDir, { recursive: true, force: true });

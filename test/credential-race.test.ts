@@ -1,6 +1,6 @@
 import { decodeJwt } from 'jose';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateTotp } from '../src/crypto/totp.ts';
 import {
   ChangePasswordDocument,
@@ -75,10 +75,9 @@ async function liveSessionIds(app: TestApp, userId: string): Promise<string[]> {
 
 const login = (app: TestApp, email: string) => app.client.request(LoginDocument, { email, password: TEST_PASSWORD });
 
-// PostgreSQL only: the test holds the logins with a table lock from a connection of its own.
-// Embedded PGlite is one backend that runs one connection's transaction at a time, so a lock held
-// by the test would stall the server altogether; the stream test below covers it.
-describe.skipIf(inject('databaseKind') !== 'postgresql')('logins held between the password check and the session write', () => {
+// The test holds the logins with a table lock from a connection of its own (both databases are
+// real PostgreSQL servers now; PGlite ran one transaction at a time and could not take this test).
+describe('logins held between the password check and the session write', () => {
   let database: IsolatedDatabase;
   let app: TestApp;
   let watcher: pg.Client;

@@ -10,7 +10,7 @@ import { RELAXED_RATE_LIMITS } from './helpers/rate-limits.ts';
 import { TEST_PASSWORD } from './helpers/test-app.ts';
 
 // The embedded quick start keeps everything in DATA_DIR: the database (email + argon2 pairs in
-// its WAL, postgresql.auto.conf that PGlite obeys), secret.key and the mail outbox (reset links).
+// its WAL, postgresql.auto.conf that PostgreSQL obeys), its password, secret.key and the mail outbox (reset links).
 // Another local account must be able to read or change none of it: the directory is its owner's
 // alone (0700) on a fresh start and after a start on a directory an older version left open, and
 // Gatehouse refuses to start on one it cannot make private.
@@ -21,6 +21,7 @@ const GROUP_OR_OTHER = 0o077;
 let root: string;
 beforeAll(async () => {
   root = await mkdtemp(path.join(tmpdir(), 'gatehouse-datadir-'));
+  await chmod(root, 0o755); // as root, PostgreSQL's own account must pass through it to DATA_DIR
 });
 afterAll(() => rm(root, { recursive: true, force: true }));
 
@@ -64,10 +65,14 @@ async function mailToOutbox(server: RunningServer, dataDir: string): Promise<str
 
 const modeOf = async (file: string) => (await stat(file)).mode & 0o777;
 
+// As root the embedded PostgreSQL runs as its own account, which may pass through DATA_DIR (0710, its group).
+const AS_ROOT = process.getuid?.() === 0;
+const DATA_DIR_MODE = AS_ROOT ? 0o710 : 0o700;
+
 /** Every directory and file under `dir` (not following links) whose mode lets group or others in. */
 async function openEntries(dir: string): Promise<string[]> {
   const open: string[] = [];
-  if ((await lstat(dir)).mode & GROUP_OR_OTHER) open.push('.');
+  if (((await lstat(dir)).mode & 0o777) !== DATA_DIR_MODE) open.push('.');
   for (const entry of await readdir(dir, { recursive: true })) {
     const info = await lstat(path.join(dir, entry));
     if (!info.isSymbolicLink() && !info.isSocket() && info.mode & GROUP_OR_OTHER) open.push(`${entry} ${(info.mode & 0o777).toString(8)}`);
@@ -84,15 +89,17 @@ describe('DATA_DIR of the embedded database', { timeout: 180_000 }, () => {
     try {
       expect((await login(server)).errors).toBeUndefined();
       const mail = await mailToOutbox(server, dataDir());
-      expect(await modeOf(dataDir())).toBe(0o700);
-      expect(await modeOf(path.join(dataDir(), 'pglite'))).toBe(0o700);
+      expect(await modeOf(dataDir())).toBe(DATA_DIR_MODE);
+      expect(await modeOf(path.join(dataDir(), 'postgres'))).toBe(0o700);
       expect(await modeOf(path.join(dataDir(), 'outbox'))).toBe(0o700);
       expect(await modeOf(path.join(dataDir(), 'secret.key'))).toBe(0o600);
+      expect(await modeOf(path.join(dataDir(), 'postgres.password'))).toBe(0o600);
+      expect(await modeOf(path.join(dataDir(), 'postgres.log'))).toBe(0o600);
       expect(await modeOf(mail)).toBe(0o600);
-      const wal = (await readdir(path.join(dataDir(), 'pglite', 'pg_wal'))).find((f) => /^[0-9A-F]{24}$/.test(f));
+      const wal = (await readdir(path.join(dataDir(), 'postgres', 'pg_wal'))).find((f) => /^[0-9A-F]{24}$/.test(f));
       expect(wal).toBeDefined();
-      expect(await modeOf(path.join(dataDir(), 'pglite', 'pg_wal', wal!))).toBe(0o600);
-      expect(await modeOf(path.join(dataDir(), 'pglite', 'postgresql.auto.conf'))).toBe(0o600);
+      expect(await modeOf(path.join(dataDir(), 'postgres', 'pg_wal', wal!))).toBe(0o600);
+      expect(await modeOf(path.join(dataDir(), 'postgres', 'postgresql.auto.conf'))).toBe(0o600);
       expect(await openEntries(dataDir())).toEqual([]);
     } finally {
       await server.close();
@@ -111,11 +118,12 @@ describe('DATA_DIR of the embedded database', { timeout: 180_000 }, () => {
     const server = await start(dataDir());
     try {
       expect((await login(server)).errors).toBeUndefined();
-      expect(await modeOf(dataDir())).toBe(0o700);
-      expect(await modeOf(path.join(dataDir(), 'pglite'))).toBe(0o700);
+      expect(await modeOf(dataDir())).toBe(DATA_DIR_MODE);
+      expect(await modeOf(path.join(dataDir(), 'postgres'))).toBe(0o700);
       expect(await modeOf(path.join(dataDir(), 'outbox'))).toBe(0o700);
       expect(await modeOf(path.join(dataDir(), 'secret.key'))).toBe(0o600);
-      expect(await modeOf(path.join(dataDir(), 'pglite', 'postgresql.auto.conf'))).toBe(0o600);
+      expect(await modeOf(path.join(dataDir(), 'postgres.password'))).toBe(0o600);
+      expect(await modeOf(path.join(dataDir(), 'postgres', 'postgresql.auto.conf'))).toBe(0o600);
       expect(await openEntries(dataDir())).toEqual([]);
     } finally {
       await server.close();

@@ -3,8 +3,7 @@ import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type EmbeddedPostgres, startEmbeddedPostgres } from '../src/db/embedded.ts';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { applyMigrations, diffSchemas, migrationsDriftSql, schemaDriftSql } from '../src/db/schema-engine.ts';
 
 const MIGRATIONS = path.resolve(import.meta.dirname, '../prisma/migrations');
@@ -79,12 +78,17 @@ beforeAll(async () => {
   schemaText = await readFile(SCHEMA, 'utf8');
 });
 
-describe('migrations on a fresh in-memory PGlite', () => {
-  let db: EmbeddedPostgres;
+describe("migrations on a fresh database of the run's server (embedded or TEST_DATABASE_URL)", () => {
+  const db = { connectionString: '' };
+  const base = new URL(inject('databaseUrl'));
+  const name = `${base.pathname.slice(1)}_mig_${randomBytes(4).toString('hex')}`;
   beforeAll(async () => {
-    db = await startEmbeddedPostgres();
+    await query(base.href, `CREATE DATABASE ${name}`);
+    const url = new URL(base.href);
+    url.pathname = `/${name}`;
+    db.connectionString = url.href;
   });
-  afterAll(() => db?.stop());
+  afterAll(() => query(base.href, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
 
   // The tests below run in order on the same database.
   it('applies the committed migrations and creates the tables', async () => {

@@ -65,6 +65,14 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ [name]: value })).toThrow(new RegExp(name));
   });
 
+  it('names the account of the embedded PostgreSQL as root, and refuses one that is not a system account name', () => {
+    expect(loadConfig({}).embeddedPostgresUser).toBe('gatehouse-postgres');
+    expect(loadConfig({ EMBEDDED_POSTGRES_USER: 'pg_gate' }).embeddedPostgresUser).toBe('pg_gate');
+    for (const bad of ['Root', 'a b', '-x', 'x;id', 'a'.repeat(33)]) {
+      expect(() => loadConfig({ EMBEDDED_POSTGRES_USER: bad })).toThrow(/EMBEDDED_POSTGRES_USER/);
+    }
+  });
+
   it('turns Secure cookies on for an https PUBLIC_URL', () => {
     expect(loadConfig({ PUBLIC_URL: 'https://auth.example.com' }).cookies.secure).toBe(true);
   });

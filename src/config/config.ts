@@ -80,6 +80,10 @@ const envSchema = z.object({
     .string()
     .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
     .optional(),
+  EMBEDDED_POSTGRES_USER: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_-]{0,31}$/, 'must be a system account name (lowercase letters, digits, _ and -, up to 32)')
+    .default('gatehouse-postgres'),
   DATABASE_POOL_SIZE: int(10, 1, 200),
   DATABASE_CONNECT_TIMEOUT: duration('5s').refine((s) => s >= 1 && s <= 300, 'must be between 1s and 5m'),
   SHUTDOWN_TIMEOUT: duration('10s').refine((s) => s >= 1 && s <= 3600, 'must be between 1s and 1h'),
@@ -324,6 +328,7 @@ function buildConfig(e: z.infer<typeof envSchema>, problems: string[], env: Env 
     publicUrl: publicBase,
     dataDir,
     databaseUrl: e.DATABASE_URL ?? null,
+    embeddedPostgresUser: e.EMBEDDED_POSTGRES_USER,
     databasePoolSize: e.DATABASE_POOL_SIZE,
     databaseConnectTimeoutSeconds: e.DATABASE_CONNECT_TIMEOUT,
     shutdown: { timeoutSeconds: e.SHUTDOWN_TIMEOUT, drainDelaySeconds: e.SHUTDOWN_DRAIN_DELAY },

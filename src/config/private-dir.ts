@@ -11,10 +11,12 @@ export class PrivateDirError extends Error {
  * Makes `dir` (created if missing, with its parents) its owner's alone: mode 0700, owned by the
  * account this process runs as. A directory found open to group or others (as older versions
  * left DATA_DIR) is closed; one owned by another account, or that cannot be closed, is refused
- * with a message saying what to do, like PostgreSQL refuses such a data directory. Returns whether
+ * with a message saying what to do, like PostgreSQL refuses such a data directory. `allowGroupSearch`
+ * accepts mode 0710 (the group may pass, not list), which DATA_DIR has when the embedded PostgreSQL runs
+ * as its own account because Gatehouse runs as root. Returns whether
  * the mode had to be changed. `label` names the setting in messages (e.g. "DATA_DIR").
  */
-export async function ensurePrivateDir(dir: string, label: string): Promise<boolean> {
+export async function ensurePrivateDir(dir: string, label: string, options: { allowGroupSearch?: boolean } = {}): Promise<boolean> {
   await mkdir(dir, { recursive: true, mode: 0o700 });
   // Windows has neither owners by uid nor these mode bits; its ACLs are the operator's to set.
   const uid = process.getuid?.();
@@ -27,6 +29,8 @@ export async function ensurePrivateDir(dir: string, label: string): Promise<bool
     );
   }
   if ((info.mode & GROUP_OR_OTHER) === 0) return false;
+  // As root the embedded PostgreSQL's account passes through DATA_DIR to its cluster (group, search only).
+  if (options.allowGroupSearch && (info.mode & GROUP_OR_OTHER) === 0o010) return false;
   await chmod(dir, 0o700);
   if (((await stat(dir)).mode & GROUP_OR_OTHER) !== 0) {
     throw new PrivateDirError(`${label} ${dir} is open to other accounts and could not be made private (chmod 700 it)`);
@@ -53,7 +57,7 @@ export async function closeTree(dir: string): Promise<number> {
   let changed = 0;
   for (const entry of await readdir(dir, { recursive: true })) {
     const file = path.join(dir, entry);
-    const info = await lstat(file).catch(() => null); // gone since the listing (PGlite's temporary files)
+    const info = await lstat(file).catch(() => null); // gone since the listing (a database's temporary files)
     if (!info || info.isSymbolicLink() || (info.mode & GROUP_OR_OTHER) === 0) continue;
     try {
       await chmod(file, info.mode & 0o7700);

@@ -12,7 +12,7 @@ export type Database = InstanceType<typeof PrismaClient> & { readonly pool: pg.P
 export type TransactionClient = Prisma.TransactionClient;
 
 /**
- * One Prisma client over node-postgres; the same code serves embedded PGlite and PostgreSQL.
+ * One Prisma client over node-postgres; the same code serves the embedded PostgreSQL and any other.
  * A new connection that does not complete within `connectTimeoutMs` fails (node-postgres waits
  * forever by default): an unreachable database then answers SERVICE_UNAVAILABLE, it never hangs.
  * `$disconnect()` ends the pool too.

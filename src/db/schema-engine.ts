@@ -1,7 +1,8 @@
 // Migrations through Prisma's official WASM schema engine and the pg driver adapter: Prisma's native
 // schema-engine binary cannot be downloaded here, and the WASM engine needs no binary at all.
-import { readdir, readFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { PrismaPg } from '@prisma/adapter-pg';
 import {
@@ -302,15 +303,20 @@ export function schemaDriftSql(connectionString: string, schemaText: string): Pr
 
 /**
  * SQL that would take the state the migrations in migrationsDir produce to schemaText; '' = in sync. The
- * migrations are replayed on a throwaway in-memory PGlite instead of the shadow database the engine's own
- * `migrations` diff target wants (that one runs CREATE DATABASE, which PGlite's single database cannot serve).
+ * migrations are replayed on a throwaway embedded PostgreSQL (in a temporary directory) instead of a shadow
+ * database on the operator's server, so no database needs to be running.
  */
 export async function migrationsDriftSql(migrationsDir: string, schemaText: string): Promise<string> {
-  const scratch = await startEmbeddedPostgres();
+  const dataDir = await mkdtemp(path.join(tmpdir(), 'gatehouse-scratch-db-'));
   try {
-    await applyMigrations(scratch.connectionString, migrationsDir);
-    return await schemaDriftSql(scratch.connectionString, schemaText);
+    const scratch = await startEmbeddedPostgres({ dataDir, throwaway: true });
+    try {
+      await applyMigrations(scratch.connectionString, migrationsDir);
+      return await schemaDriftSql(scratch.connectionString, schemaText);
+    } finally {
+      await scratch.stop();
+    }
   } finally {
-    await scratch.stop();
+    await rm(dataDir, { recursive: true, force: true });
   }
 }

@@ -1,3 +1,5 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import type { TestProject } from 'vitest/node';
@@ -7,7 +9,7 @@ import { applyMigrations } from '../../src/db/schema-engine.ts';
 declare module 'vitest' {
   export interface ProvidedContext {
     databaseUrl: string;
-    databaseKind: 'pglite' | 'postgresql';
+    databaseKind: 'embedded' | 'postgresql';
   }
 }
 
@@ -15,8 +17,9 @@ const MIGRATIONS = path.resolve(import.meta.dirname, '../../prisma/migrations');
 
 /**
  * One database for the whole run, migrated once: with TEST_DATABASE_URL, a new database created
- * on that server (and dropped afterwards), so runs never see each other's rows; without it, an
- * in-memory PGlite served over its socket, exactly as the embedded server runs it.
+ * on that server (and dropped afterwards), so runs never see each other's rows; without it, the
+ * embedded PostgreSQL exactly as the server starts it, on a temporary DATA_DIR removed afterwards
+ * (without fsync: nothing of a test run needs to survive a crash, and the suite runs before every commit).
  */
 export default async function setup(project: TestProject) {
   const serverUrl = process.env.TEST_DATABASE_URL;
@@ -38,9 +41,13 @@ export default async function setup(project: TestProject) {
       await client.end();
     };
   }
-  const embedded = await startEmbeddedPostgres();
+  const dataDir = await mkdtemp(path.join(tmpdir(), 'gatehouse-test-db-'));
+  const embedded = await startEmbeddedPostgres({ dataDir, throwaway: true });
   await applyMigrations(embedded.connectionString, MIGRATIONS);
   project.provide('databaseUrl', embedded.connectionString);
-  project.provide('databaseKind', 'pglite');
-  return () => embedded.stop();
+  project.provide('databaseKind', 'embedded');
+  return async () => {
+    await embedded.stop();
+    await rm(dataDir, { recursive: true, force: true });
+  };
 }

@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import pg from 'pg';
 import { inject } from 'vitest';
-import { startEmbeddedPostgres } from '../../src/db/embedded.ts';
 import { applyMigrations } from '../../src/db/schema-engine.ts';
 
 const MIGRATIONS = path.resolve(import.meta.dirname, '../../prisma/migrations');
@@ -18,18 +17,14 @@ export interface IsolatedDatabase {
  * that parallel test files sign with.
  */
 export async function createIsolatedDatabase(): Promise<IsolatedDatabase> {
-  if (inject('databaseKind') === 'postgresql') {
-    const base = new URL(inject('databaseUrl'));
-    const name = `${base.pathname.slice(1)}_iso_${randomBytes(4).toString('hex')}`;
-    await runOn(base.href, `CREATE DATABASE ${name}`);
-    const url = new URL(base.href);
-    url.pathname = `/${name}`;
-    await applyMigrations(url.href, MIGRATIONS);
-    return { url: url.href, drop: () => runOn(base.href, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
-  }
-  const embedded = await startEmbeddedPostgres();
-  await applyMigrations(embedded.connectionString, MIGRATIONS);
-  return { url: embedded.connectionString, drop: () => embedded.stop() };
+  // A new database on the run's server, embedded or not.
+  const base = new URL(inject('databaseUrl'));
+  const name = `${base.pathname.slice(1)}_iso_${randomBytes(4).toString('hex')}`;
+  await runOn(base.href, `CREATE DATABASE ${name}`);
+  const url = new URL(base.href);
+  url.pathname = `/${name}`;
+  await applyMigrations(url.href, MIGRATIONS);
+  return { url: url.href, drop: () => runOn(base.href, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
 }
 
 async function runOn(connectionString: string, sql: string): Promise<void> {

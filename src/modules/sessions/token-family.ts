@@ -18,8 +18,8 @@ export type ReplayOutcome =
  * The tokens of one session, each exchanged once for its successor. Claiming a token and creating
  * its successor happen in one statement behind a conditional update (`usedAt IS NULL`): of any
  * number of concurrent refreshes, one claims; PostgreSQL makes the others wait for it and then see
- * the row used, PGlite runs them one after another. The winner leaves its successor on the old
- * row, sealed with AES-256-GCM, until the successor is presented, so a used token coming back
+ * the row used. The winner leaves its successor on the old row, sealed with AES-256-GCM, until
+ * the successor is presented, so a used token coming back
  * gets that same successor rather than a new one:
  *
  * - within REFRESH_REUSE_GRACE of its use, always (a second tab, a retried request);
