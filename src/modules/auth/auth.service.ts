@@ -65,8 +65,10 @@ export class AuthService {
     const user = email
       ? await this.db.user.findUnique({ where: { email }, select: { id: true, passwordHash: true, status: true, credentialVersion: true } })
       : null;
+    // An account without a password (created by single sign-on) verifies the dummy hash too, and
+    // fails like an unknown email: nothing tells which accounts have one.
     const check = await this.hasher.check(user?.passwordHash ?? this.dummyHash, password, knownIp ? 'priority' : 'standard');
-    if (!user || !check.ok || user.status !== 'ACTIVE') throw new AppError('INVALID_CREDENTIALS');
+    if (!user?.passwordHash || !check.ok || user.status !== 'ACTIVE') throw new AppError('INVALID_CREDENTIALS');
     // Asked only once the password is right, so it tells nothing to someone without it.
     if (await this.twoFactor.isEnabled(user.id)) {
       if (!otp) throw new AppError('OTP_REQUIRED');
