@@ -14,6 +14,7 @@ import { createMaskError } from './http/mask-error.ts';
 import { usePersistedQueries } from './http/persisted-operations.ts';
 import { resetPageRoutes } from './http/reset-page.ts';
 import { createRouter, type FixedRoute, type Router } from './http/router.ts';
+import { ssoRoutes } from './http/sso-routes.ts';
 import { useUnavailableStatus } from './http/unavailable-status.ts';
 import { wellKnownRoutes } from './http/well-known.ts';
 import type { Logger } from './log/logger.ts';
@@ -45,6 +46,7 @@ export function createApp({ config, services, logger, draining = () => false }: 
     }),
     ...wellKnownRoutes(config, () => services.signingKeys.jwks()),
     ...resetPageRoutes(),
+    ...ssoRoutes(config, services, logger),
     ...(graphiql ? graphiqlAssetRoutes(graphiql) : []),
   ]);
   return createRouter({

@@ -24,6 +24,7 @@ import { RevocationService } from './modules/sessions/revocation.service.ts';
 import { SessionService } from './modules/sessions/session.service.ts';
 import { TokenFamily } from './modules/sessions/token-family.ts';
 import { SigningKeyService } from './modules/signing-keys/signing-key.service.ts';
+import { SsoService } from './modules/sso/sso.service.ts';
 import { TwoFactorService } from './modules/two-factor/two-factor.service.ts';
 import { UsersService } from './modules/users/users.service.ts';
 import { createRedisPubSub } from './pubsub/pubsub.ts';
@@ -90,6 +91,7 @@ export async function createServices({ config, secret, db, mail, logger }: Depen
       logger,
     );
     await twoFactor.rehashPlainRecoveryCodes();
+    const auth = new AuthService(db, passwordHasher, sessions, config, dummyHash, lockout, twoFactor);
     return {
       db,
       background,
@@ -104,7 +106,8 @@ export async function createServices({ config, secret, db, mail, logger }: Depen
       sessions,
       retention,
       users: new UsersService(db, passwordHasher, access, accessChanges, sessions, config, deriveKey(secret, 'list-cursor-aes-256-gcm')),
-      auth: new AuthService(db, passwordHasher, sessions, config, dummyHash, lockout, twoFactor),
+      auth,
+      sso: new SsoService(db, auth, twoFactor, config, logger, deriveKey(secret, 'sso-state-aes-256-gcm')),
       twoFactor,
       health: new HealthService(db, limiterStore),
       rateLimits: new RateLimitService(limiterStore, config.rateLimits.operations, hashSubject, knownIps),

@@ -52,7 +52,7 @@ describe('retention sweep', () => {
     ]);
 
     const result = await app.services.retention.sweep();
-    expect(result).toEqual({ sessions: 2, sessionTokens: 1, resetTokens: 2 });
+    expect(result).toEqual({ sessions: 2, sessionTokens: 1, resetTokens: 2, loginCodes: 0 });
 
     expect(await app.db.session.count({ where: { id: { in: [oldRevoked, oldExpired] } } })).toBe(0);
     expect(await app.db.sessionToken.count({ where: { sessionId: { in: [oldRevoked, oldExpired] } } })).toBe(0);
@@ -67,7 +67,7 @@ describe('retention sweep', () => {
     expect((await app.client.request(ViewerDocument, {}, { token: next.data!.refresh.accessToken! })).data?.viewer?.id).toBe(live.id);
 
     // Nothing left to do: a second sweep deletes nothing.
-    expect(await app.services.retention.sweep()).toEqual({ sessions: 0, sessionTokens: 0, resetTokens: 0 });
+    expect(await app.services.retention.sweep()).toEqual({ sessions: 0, sessionTokens: 0, resetTokens: 0, loginCodes: 0 });
   });
 
   it('refuses a retention shorter than a day', async () => {

@@ -44,6 +44,34 @@ export class AuthService {
     }
   }
 
+  /**
+   * The login of an account whose identity an external provider has just vouched for (single
+   * sign-on): the same session as a password login, under the credential version read when the
+   * provider answered, so a password change, 2FA change or suspension since then refuses it. When
+   * the account's own second factor is still owed, the OTP goes through the same lockout as a
+   * password login's: a wrong code keeps its check spent; a missing one gives it back.
+   */
+  async loginWithExternalIdentity(
+    user: { id: string; email: string; credentialVersion: number },
+    otp: { required: boolean; code: string | null },
+    mode: AuthMode,
+    client: ClientInfo,
+  ): Promise<IssuedCredentials> {
+    if (otp.required) {
+      const attempt = await this.lockout.reserveAttempt(user.email, client.ip);
+      try {
+        if (!otp.code) throw new AppError('OTP_REQUIRED');
+        if (!(await this.twoFactor.verifyCode(user.id, otp.code))) throw new AppError('INVALID_OTP');
+      } catch (error) {
+        if (error instanceof AppError && error.code === 'INVALID_OTP') await this.lockout.recordFailure(attempt, user.email);
+        else await this.lockout.release(attempt);
+        throw error;
+      }
+      await this.lockout.release(attempt);
+    }
+    return this.sessions.createSession(user.id, mode, client, user.credentialVersion);
+  }
+
   private async verifyAndCreateSession(
     emailInput: string,
     password: string,

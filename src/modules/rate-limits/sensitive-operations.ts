@@ -23,6 +23,9 @@ export const SENSITIVE_OPERATIONS = {
   enableTwoFactor: { ip: '20/15m', account: '10/15m' },
   disableTwoFactor: { ip: '20/15m', account: '10/15m' },
   regenerateRecoveryCodes: { ip: '20/15m', account: '10/15m' },
+  // Single sign-on: account = the login code's id; the redirect routes count per IP only.
+  exchangeLoginCode: { ip: '30/1m', account: '5/1m' },
+  ssoLogin: { ip: '60/1m', account: 'off' },
   // Once per document, but not counted: it only ends the caller's own session.
   logout: null,
 } as const satisfies Record<string, { ip: string; account: string; splitKnownIps?: boolean } | null>;

@@ -62,7 +62,8 @@ export class TwoFactorService {
   async generateSecret(userId: string, password: string): Promise<TwoFactorSetup> {
     const user = await this.db.user.findUniqueOrThrow({ where: { id: userId }, select: { email: true, passwordHash: true } });
     // Without a password (an account created by single sign-on) there is nothing to prove: set one by reset first.
-    if (!user.passwordHash || !(await this.hasher.verify(user.passwordHash, password, 'priority'))) throw new AppError('INVALID_CREDENTIALS');
+    if (!user.passwordHash || !(await this.hasher.verify(user.passwordHash, password, 'priority')))
+      throw new AppError('INVALID_CREDENTIALS');
     if (await this.isEnabled(userId)) {
       throw new AppError('BAD_USER_INPUT', { message: 'Two-factor authentication is already enabled; disable it first.' });
     }

@@ -18,6 +18,8 @@ CREATE TABLE "Identity" (
 CREATE TABLE "LoginCode" (
     "id" UUID NOT NULL,
     "secretHash" TEXT NOT NULL,
+    "purpose" TEXT NOT NULL DEFAULT 'login',
+    "sessionId" UUID,
     "userId" UUID NOT NULL,
     "provider" TEXT NOT NULL,
     "mode" "AuthMode" NOT NULL,
@@ -31,10 +33,10 @@ CREATE TABLE "LoginCode" (
 );
 
 -- CreateIndex
-CREATE INDEX "Identity_userId_idx" ON "Identity"("userId");
+CREATE UNIQUE INDEX "Identity_provider_subject_key" ON "Identity"("provider", "subject");
 
 -- CreateIndex
-CREATE UNIQUE INDEX "Identity_provider_subject_key" ON "Identity"("provider", "subject");
+CREATE UNIQUE INDEX "Identity_userId_provider_key" ON "Identity"("userId", "provider");
 
 -- CreateIndex
 CREATE INDEX "LoginCode_userId_idx" ON "LoginCode"("userId");
