@@ -2,8 +2,13 @@ import { generate } from 'otplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   AuthProvidersDocument,
+  ChangePasswordDocument,
   ExchangeLoginCodeDocument,
+  LinkIdentityDocument,
   LoginDocument,
+  RequestPasswordResetDocument,
+  ResetPasswordDocument,
+  UnlinkIdentityDocument,
   ViewerDocument,
   ViewerIdentitiesDocument,
 } from './generated/graphql.ts';
@@ -19,11 +24,15 @@ let app: TestApp;
 let oidc: TestProvider;
 let oauth: TestProvider;
 let base: string;
+const logs: string[] = [];
 
 beforeAll(async () => {
   const [port, oidcPort, oauthPort] = await Promise.all([freePort(), freePort(), freePort()]);
   base = `http://127.0.0.1:${port}`;
-  oidc = await startOidcProvider(oidcPort, [`${base}/auth/login/corp/callback`, `${base}/auth/login/closed/callback`]);
+  oidc = await startOidcProvider(
+    oidcPort,
+    ['corp', 'closed', 'strong'].map((name) => `${base}/auth/login/${name}/callback`),
+  );
   oauth = await startOAuthProvider(oauthPort, `${base}/auth/login/hub/callback`);
   const openid = (name: string) => ({
     [`AUTH_${name}_DRIVER`]: 'openid',
@@ -32,23 +41,30 @@ beforeAll(async () => {
     [`AUTH_${name}_CLIENT_SECRET`]: CLIENT_SECRET,
     [`AUTH_${name}_REDIRECT_ALLOW_LIST`]: `${APP},http://app.test/other`,
   });
-  app = await startTestApp({
-    PORT: String(port),
-    AUTH_PROVIDERS: 'corp,closed,hub',
-    ...openid('CORP'),
-    AUTH_CORP_ALLOW_PUBLIC_REGISTRATION: 'true',
-    AUTH_CORP_TRUST_EMAIL: 'true',
-    AUTH_CORP_LABEL: 'Corporate SSO',
-    ...openid('CLOSED'),
-    AUTH_HUB_DRIVER: 'oauth2',
-    AUTH_HUB_AUTHORIZE_URL: `${oauth.url}/authorize`,
-    AUTH_HUB_TOKEN_URL: `${oauth.url}/token`,
-    AUTH_HUB_PROFILE_URL: `${oauth.url}/user`,
-    AUTH_HUB_CLIENT_ID: CLIENT_ID,
-    AUTH_HUB_CLIENT_SECRET: CLIENT_SECRET,
-    AUTH_HUB_ALLOW_PUBLIC_REGISTRATION: 'true',
-    AUTH_HUB_REDIRECT_ALLOW_LIST: APP,
-  });
+  app = await startTestApp(
+    {
+      PORT: String(port),
+      AUTH_PROVIDERS: 'corp,closed,hub,strong',
+      ...openid('STRONG'),
+      AUTH_STRONG_ALLOW_PUBLIC_REGISTRATION: 'true',
+      AUTH_STRONG_MFA_AMR: 'mfa,hwk',
+      ...openid('CORP'),
+      AUTH_CORP_ALLOW_PUBLIC_REGISTRATION: 'true',
+      AUTH_CORP_TRUST_EMAIL: 'true',
+      AUTH_CORP_LABEL: 'Corporate SSO',
+      ...openid('CLOSED'),
+      AUTH_HUB_DRIVER: 'oauth2',
+      AUTH_HUB_AUTHORIZE_URL: `${oauth.url}/authorize`,
+      AUTH_HUB_TOKEN_URL: `${oauth.url}/token`,
+      AUTH_HUB_PROFILE_URL: `${oauth.url}/user`,
+      AUTH_HUB_CLIENT_ID: CLIENT_ID,
+      AUTH_HUB_CLIENT_SECRET: CLIENT_SECRET,
+      AUTH_HUB_ALLOW_PUBLIC_REGISTRATION: 'true',
+      AUTH_HUB_REDIRECT_ALLOW_LIST: APP,
+      LOG_LEVEL: 'debug',
+    },
+    { logDestination: { write: (line: string) => void logs.push(line) } },
+  );
 }, 120_000);
 
 afterAll(async () => {
@@ -90,6 +106,7 @@ describe('single sign-on with OpenID Connect', () => {
       { name: 'corp', label: 'Corporate SSO', driver: 'OPENID', loginUrl: `${base}/auth/login/corp` },
       { name: 'closed', label: 'Closed', driver: 'OPENID', loginUrl: `${base}/auth/login/closed` },
       { name: 'hub', label: 'Hub', driver: 'OAUTH2', loginUrl: `${base}/auth/login/hub` },
+      { name: 'strong', label: 'Strong', driver: 'OPENID', loginUrl: `${base}/auth/login/strong` },
     ]);
   });
 
@@ -310,6 +327,128 @@ describe('single sign-on with a plain OAuth 2.0 provider', () => {
     const location = replay.headers.get('location') as string;
     expect(new URL(location).searchParams.get('error')).toBe('SSO_FAILED');
     expect(location).not.toContain('internal');
+  });
+});
+
+describe('a second factor asserted by the provider', () => {
+  it('is taken instead of the account’s OTP only where MFA_AMR names it', async () => {
+    const login = `mfa-${Math.random().toString(36).slice(2, 10)}`;
+    const email = uniqueEmail('mfa');
+    oidc.accounts.set(login, { email, emailVerified: true });
+    const created = await signIn('strong', login);
+    const first = await exchange(created.appUrl.searchParams.get('code') as string);
+    await enableTwoFactor(first.data?.exchangeLoginCode.accessToken as string, first.data?.exchangeLoginCode.user.id as string);
+
+    // `strong` counts amr "mfa" as the second factor: no OTP asked, the session cookie is set.
+    const strong = await signIn('strong', login, { mode: 'SESSION' });
+    expect(strong.appUrl.searchParams.get('otp_required')).toBeNull();
+    expect(strong.browser.cookie(app.config.cookies.sessionName)).toBeDefined();
+  });
+
+  it('does not skip the OTP at a provider without MFA_AMR, whatever amr says', async () => {
+    const login = `mfa-${Math.random().toString(36).slice(2, 10)}`;
+    oidc.accounts.set(login, { email: uniqueEmail('mfa'), emailVerified: true });
+    const created = await signIn('corp', login);
+    const first = await exchange(created.appUrl.searchParams.get('code') as string);
+    await enableTwoFactor(first.data?.exchangeLoginCode.accessToken as string, first.data?.exchangeLoginCode.user.id as string);
+    const again = await signIn('corp', login, { mode: 'SESSION' });
+    expect(again.appUrl.searchParams.get('otp_required')).toBe('true');
+    expect(again.browser.cookie(app.config.cookies.sessionName)).toBeUndefined();
+  });
+});
+
+describe('linking identities from a signed-in session', () => {
+  it('links a provider to a password account, lists it, and unlinks it', async () => {
+    const owner = await registerUser(app);
+    const login = await app.client.request(LoginDocument, { email: owner.email, password: TEST_PASSWORD, mode: 'JSON' });
+    const token = login.data?.login.accessToken as string;
+    // An address the account does not have, unverified: linking from the session does not need it.
+    const external = account(oauth, { verified: false });
+
+    const link = await app.client.request(LinkIdentityDocument, { provider: 'hub', redirect: APP }, { token });
+    expect(link.errors).toBeUndefined();
+    const { appUrl } = await new TestBrowser(APP).navigate(link.data?.linkIdentity as string, external.login);
+    expect(appUrl?.searchParams.get('linked')).toBe('hub');
+    // The ticket worked once.
+    const reused = await new TestBrowser(APP).navigate(link.data?.linkIdentity as string, external.login);
+    expect(reused.appUrl?.searchParams.get('error')).toBe('INVALID_TOKEN');
+
+    const viewer = await app.client.request(ViewerIdentitiesDocument, {}, { token });
+    expect(viewer.data?.viewer?.identities).toEqual([{ provider: 'hub', email: external.email, lastUsedAt: expect.any(String) }]);
+    // The identity now signs in to this account.
+    const signedIn = await signIn('hub', external.login);
+    expect((await exchange(signedIn.appUrl.searchParams.get('code') as string)).data?.exchangeLoginCode.user.id).toBe(owner.id);
+
+    expect((await app.client.request(UnlinkIdentityDocument, { provider: 'hub' }, { token })).data?.unlinkIdentity).toBe(true);
+    expect(await app.db.identity.count({ where: { userId: owner.id } })).toBe(0);
+  });
+
+  it('refuses to link an identity that belongs to another account', async () => {
+    const { login } = account(oidc);
+    await signIn('corp', login);
+    const other = await registerUser(app);
+    const res = await app.client.request(LoginDocument, { email: other.email, password: TEST_PASSWORD, mode: 'JSON' });
+    const link = await app.client.request(LinkIdentityDocument, { provider: 'corp' }, { token: res.data?.login.accessToken as string });
+    const { appUrl } = await new TestBrowser(APP).navigate(link.data?.linkIdentity as string, login);
+    expect(appUrl?.searchParams.get('error')).toBe('SSO_IDENTITY_TAKEN');
+  });
+
+  it('refuses linkIdentity without a session and with a foreign redirect', async () => {
+    expect((await app.client.request(LinkIdentityDocument, { provider: 'corp' })).code).toBe('UNAUTHENTICATED');
+    const owner = await registerUser(app);
+    const res = await app.client.request(LoginDocument, { email: owner.email, password: TEST_PASSWORD, mode: 'JSON' });
+    const token = res.data?.login.accessToken as string;
+    expect((await app.client.request(LinkIdentityDocument, { provider: 'corp', redirect: 'https://evil.example/' }, { token })).code).toBe(
+      'BAD_USER_INPUT',
+    );
+    expect((await app.client.request(LinkIdentityDocument, { provider: 'nope' }, { token })).code).toBe('BAD_USER_INPUT');
+  });
+
+  it('refuses to unlink the last way to sign in, until the account has a password (set by reset)', async () => {
+    const { login, email } = account(oidc);
+    const { appUrl } = await signIn('corp', login);
+    const token = (await exchange(appUrl.searchParams.get('code') as string)).data?.exchangeLoginCode.accessToken as string;
+    expect((await app.client.request(UnlinkIdentityDocument, { provider: 'corp' }, { token })).code).toBe('LAST_LOGIN_METHOD');
+    expect((await app.client.request(UnlinkIdentityDocument, { provider: 'hub' }, { token })).code).toBe('NOT_FOUND');
+
+    // No password to change: the normal refusal, nothing written.
+    const change = await app.client.request(
+      ChangePasswordDocument,
+      { currentPassword: 'anything at all', newPassword: 'a brand new password' },
+      { token },
+    );
+    expect(change.code).toBe('INVALID_CURRENT_PASSWORD');
+    // 2FA enrolment asks for the password the account does not have.
+    const enrol = await app.client.raw(
+      { query: 'mutation { generateTwoFactorSecret(password: "anything at all") { secret } }' },
+      { token },
+    );
+    expect(enrol.errors?.[0]?.extensions?.code).toBe('INVALID_CREDENTIALS');
+
+    // A reset lets the owner set one; then password login works and the identity may go.
+    await app.client.request(RequestPasswordResetDocument, { email });
+    const mail = await app.smtp.waitForMail(email);
+    const resetToken = new URL(/https?:\/\/\S+/.exec(mail.text ?? '')?.[0] as string).searchParams.get('token') as string;
+    expect(
+      (await app.client.request(ResetPasswordDocument, { token: resetToken, password: 'a brand new password' })).errors,
+    ).toBeUndefined();
+    const login2 = await app.client.request(LoginDocument, { email, password: 'a brand new password', mode: 'JSON' });
+    expect(login2.errors).toBeUndefined();
+    const token2 = login2.data?.login.accessToken as string;
+    expect((await app.client.request(UnlinkIdentityDocument, { provider: 'corp' }, { token: token2 })).data?.unlinkIdentity).toBe(true);
+  });
+});
+
+describe('what the operator sees', () => {
+  it('never logs the client secret, a login code or the provider tokens', async () => {
+    const { login } = account(oidc);
+    const { appUrl } = await signIn('corp', login);
+    const code = appUrl.searchParams.get('code') as string;
+    await exchange(code);
+    const text = logs.join('');
+    expect(text).toContain('single sign-on');
+    expect(text).not.toContain(CLIENT_SECRET);
+    expect(text).not.toContain(code.split('.')[1]);
   });
 });
 

@@ -16,6 +16,12 @@ declare module 'oidc-provider' {
   export default class Provider {
     constructor(issuer: string, options: ProviderOptions);
     callback(): (req: IncomingMessage, res: ServerResponse) => void;
+    interactionFinished(
+      req: IncomingMessage,
+      res: ServerResponse,
+      result: Record<string, unknown>,
+      options?: Record<string, unknown>,
+    ): Promise<void>;
     on(event: string, listener: (...args: unknown[]) => void): void;
   }
 }

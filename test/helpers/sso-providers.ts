@@ -35,7 +35,7 @@ export async function startOidcProvider(port: number, redirectUris: string[]): P
         token_endpoint_auth_method: 'client_secret_post',
       },
     ],
-    claims: { openid: ['sub'], email: ['email', 'email_verified'] },
+    claims: { openid: ['sub', 'amr'], email: ['email', 'email_verified'] },
     findAccount: async (_ctx, id) => ({
       accountId: id,
       claims: async () => {
@@ -45,7 +45,27 @@ export async function startOidcProvider(port: number, redirectUris: string[]): P
     }),
     cookies: { keys: ['test-cookie-key-0123456789'] },
   });
-  const server = createServer(provider.callback());
+  const handle = provider.callback();
+  // A login typed as `mfa-…` signs in with a second factor: the ID token then says amr ["pwd","mfa"]
+  // (the development forms know no MFA, so this one submission is finished here).
+  const server = createServer(async (req, res) => {
+    if (req.method === 'POST' && /^\/interaction\/[^/]+$/.test(req.url ?? '')) {
+      const body = new URLSearchParams(await readBody(req));
+      const login = body.get('login') ?? '';
+      if (body.get('prompt') === 'login' && login.startsWith('mfa-')) {
+        await provider.interactionFinished(
+          req,
+          res,
+          { login: { accountId: login, amr: ['pwd', 'mfa'] } },
+          { mergeWithLastSubmission: false },
+        );
+        return;
+      }
+      // Hand the body on: the stream is consumed, so the provider reads this copy.
+      Object.assign(req, { body: Object.fromEntries(body) });
+    }
+    handle(req, res);
+  });
   await listen(server, port);
   return { url, accounts, close: () => close(server) };
 }
