@@ -15,6 +15,8 @@ describe('abuse-resistance settings', () => {
       enableTwoFactor: { ip: { points: 20, durationSeconds: 900 }, account: { points: 10, durationSeconds: 900 } },
       disableTwoFactor: { ip: { points: 20, durationSeconds: 900 }, account: { points: 10, durationSeconds: 900 } },
       regenerateRecoveryCodes: { ip: { points: 20, durationSeconds: 900 }, account: { points: 10, durationSeconds: 900 } },
+      exchangeLoginCode: { ip: { points: 30, durationSeconds: 60 }, account: { points: 5, durationSeconds: 60 } },
+      ssoLogin: { ip: { points: 60, durationSeconds: 60 }, account: null },
     });
     expect(config.rateLimits.lockout).toEqual({
       threshold: 5,
