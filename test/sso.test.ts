@@ -9,10 +9,11 @@ import {
   RequestPasswordResetDocument,
   ResetPasswordDocument,
   UnlinkIdentityDocument,
+  UpdateUserDocument,
   ViewerDocument,
   ViewerIdentitiesDocument,
 } from './generated/graphql.ts';
-import { registerUser } from './helpers/factories.ts';
+import { loginAsAdmin, registerUser } from './helpers/factories.ts';
 import { freePort } from './helpers/free-port.ts';
 import { TestBrowser } from './helpers/sso-browser.ts';
 import { CLIENT_ID, CLIENT_SECRET, startOAuthProvider, startOidcProvider, type TestProvider } from './helpers/sso-providers.ts';
@@ -29,6 +30,7 @@ const logs: string[] = [];
 beforeAll(async () => {
   const [port, oidcPort, oauthPort] = await Promise.all([freePort(), freePort(), freePort()]);
   base = `http://127.0.0.1:${port}`;
+  const downPort = await freePort(); // nothing listens there: a provider that is down
   oidc = await startOidcProvider(
     oidcPort,
     ['corp', 'closed', 'strong'].map((name) => `${base}/auth/login/${name}/callback`),
@@ -44,7 +46,11 @@ beforeAll(async () => {
   app = await startTestApp(
     {
       PORT: String(port),
-      AUTH_PROVIDERS: 'corp,closed,hub,strong',
+      AUTH_PROVIDERS: 'corp,closed,hub,strong,down',
+      AUTH_DOWN_DRIVER: 'openid',
+      AUTH_DOWN_ISSUER_URL: `http://127.0.0.1:${downPort}`,
+      AUTH_DOWN_CLIENT_ID: CLIENT_ID,
+      AUTH_DOWN_REDIRECT_ALLOW_LIST: APP,
       ...openid('STRONG'),
       AUTH_STRONG_ALLOW_PUBLIC_REGISTRATION: 'true',
       AUTH_STRONG_MFA_AMR: 'mfa,hwk',
@@ -107,6 +113,7 @@ describe('single sign-on with OpenID Connect', () => {
       { name: 'closed', label: 'Closed', driver: 'OPENID', loginUrl: `${base}/auth/login/closed` },
       { name: 'hub', label: 'Hub', driver: 'OAUTH2', loginUrl: `${base}/auth/login/hub` },
       { name: 'strong', label: 'Strong', driver: 'OPENID', loginUrl: `${base}/auth/login/strong` },
+      { name: 'down', label: 'Down', driver: 'OPENID', loginUrl: `${base}/auth/login/down` },
     ]);
   });
 
@@ -259,6 +266,45 @@ describe('single sign-on with OpenID Connect', () => {
     forged.searchParams.set('state', stateB);
     const res = await b.fetch(forged.href);
     expect(new URL(res.headers.get('location') as string).searchParams.get('error')).toBe('SSO_FAILED');
+  });
+
+  it('reports a provider that cannot be reached, and a sign-in cancelled at the provider', async () => {
+    const down = await new TestBrowser(APP).navigate(startUrl('down'));
+    expect(down.appUrl?.searchParams.get('error')).toBe('SSO_PROVIDER_UNAVAILABLE');
+
+    const browser = new TestBrowser(APP);
+    const start = await browser.fetch(startUrl('corp'));
+    const state = new URL(start.headers.get('location') as string).searchParams.get('state') as string;
+    const cancelled = await browser.navigate(
+      `${base}/auth/login/corp/callback?error=access_denied&error_description=${encodeURIComponent('<b>provider text</b>')}&state=${state}`,
+    );
+    expect(cancelled.appUrl?.searchParams.get('error')).toBe('SSO_ACCESS_DENIED');
+    expect(cancelled.appUrl?.href).not.toContain('provider');
+  });
+
+  it('voids a login code when the account’s credentials change before it is traded', async () => {
+    const { login, email } = account(oidc);
+    const { appUrl } = await signIn('corp', login);
+    await app.db.user.update({ where: { email }, data: { credentialVersion: { increment: 1 } } });
+    expect((await exchange(appUrl.searchParams.get('code') as string)).code).toBe('INVALID_CREDENTIALS');
+  });
+
+  it('keys the identity by subject: a new email on the account does not lose it, a new email at the provider does not move it', async () => {
+    const { login, email } = account(oidc);
+    const { appUrl } = await signIn('corp', login);
+    const userId = (await exchange(appUrl.searchParams.get('code') as string)).data?.exchangeLoginCode.user.id as string;
+    // An administrator changes the password-less account's email: nothing about a password is touched.
+    const admin = await loginAsAdmin(app);
+    const changed = uniqueEmail('renamed');
+    const update = await app.client.request(UpdateUserDocument, { id: userId, input: { email: changed } }, { token: admin });
+    expect(update.errors).toBeUndefined();
+    expect((await app.db.user.findUniqueOrThrow({ where: { id: userId } })).passwordHash).toBeNull();
+    // The provider now says yet another address: still the same account, by subject.
+    oidc.accounts.set(login, { email: uniqueEmail('elsewhere'), emailVerified: true });
+    const again = await signIn('corp', login);
+    const res = await exchange(again.appUrl.searchParams.get('code') as string);
+    expect(res.data?.exchangeLoginCode.user).toEqual({ id: userId, email: changed });
+    expect(email).not.toBe(changed);
   });
 
   it('refuses an expired login code', async () => {

@@ -102,8 +102,16 @@ export class SsoService {
     const mode = (query.mode ?? 'JSON').toUpperCase() as AuthMode;
     if (!MODES.includes(mode))
       throw new AppError('BAD_USER_INPUT', { message: 'mode: must be JSON, COOKIE or SESSION', extensions: { field: 'mode' } });
+    let request: Awaited<ReturnType<ProviderClient['authorizationRequest']>>;
+    try {
+      request = await client.authorizationRequest();
+    } catch (error) {
+      if (!(error instanceof ProviderError)) throw error;
+      this.logger.warn({ provider: name, reason: error.code, err: describe(error.cause) }, 'single sign-on provider unavailable');
+      throw new AppError(error.code, { cause: error.cause });
+    }
+    // Spent only once the provider is reachable, so an outage does not cost the user their ticket.
     const link = query.link === null ? null : await this.spendLinkTicket(query.link, name);
-    const request = await client.authorizationRequest();
     return {
       authorizationUrl: request.url.href,
       state: {
