@@ -107,7 +107,7 @@ export async function createServices({ config, secret, db, mail, logger }: Depen
       retention,
       users: new UsersService(db, passwordHasher, access, accessChanges, sessions, config, deriveKey(secret, 'list-cursor-aes-256-gcm')),
       auth,
-      sso: new SsoService(db, auth, twoFactor, config, logger, deriveKey(secret, 'sso-state-aes-256-gcm')),
+      sso: new SsoService(db, auth, twoFactor, config, logger, deriveKey(secret, 'sso-state-aes-256-gcm'), mail, background),
       twoFactor,
       health: new HealthService(db, limiterStore),
       rateLimits: new RateLimitService(limiterStore, config.rateLimits.operations, hashSubject, knownIps),

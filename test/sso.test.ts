@@ -173,6 +173,7 @@ describe('single sign-on with OpenID Connect', () => {
     const res = await exchange(linked.appUrl.searchParams.get('code') as string);
     expect(res.data?.exchangeLoginCode.user.id).toBe(owner.id);
     expect(await app.db.identity.count({ where: { userId: owner.id, provider: 'corp', subject: verified.login } })).toBe(1);
+    expect((await app.smtp.waitForMail(owner.email)).subject).toBe('Corporate SSO sign-in linked to your account');
   });
 
   it('sets the cookies of COOKIE and SESSION modes as password login does', async () => {
@@ -415,6 +416,8 @@ describe('linking identities from a signed-in session', () => {
     expect(link.errors).toBeUndefined();
     const { appUrl } = await new TestBrowser(APP).navigate(link.data?.linkIdentity as string, external.login);
     expect(appUrl?.searchParams.get('linked')).toBe('hub');
+    // The owner hears of the new way into the account.
+    expect((await app.smtp.waitForMail(owner.email)).subject).toBe('Hub sign-in linked to your account');
     // The ticket worked once.
     const reused = await new TestBrowser(APP).navigate(link.data?.linkIdentity as string, external.login);
     expect(reused.appUrl?.searchParams.get('error')).toBe('INVALID_TOKEN');

@@ -1,3 +1,4 @@
+import type { BackgroundTasks } from '../../background.ts';
 import type { AuthProviderConfig } from '../../config/auth-providers.ts';
 import type { Config } from '../../config/config.ts';
 import { createOpaqueToken, parseOpaqueToken, secretMatches } from '../../crypto/tokens.ts';
@@ -6,6 +7,8 @@ import { isUniqueViolation } from '../../db/errors.ts';
 import { AppError } from '../../errors.ts';
 import type { AuthMode } from '../../generated/prisma/enums.ts';
 import type { Logger } from '../../log/logger.ts';
+import { identityLinkedMail } from '../../mail/mail.templates.ts';
+import type { MailTransport } from '../../mail/mail.transport.ts';
 import { DEFAULT_POLICIES } from '../access/access.bootstrap.ts';
 import type { AuthService } from '../auth/auth.service.ts';
 import type { ClientInfo, IssuedCredentials } from '../sessions/session.service.ts';
@@ -53,6 +56,8 @@ export class SsoService {
     private readonly logger: Logger,
     /** Seals the browser's state cookie (derived from SECRET). */
     private readonly stateKey: Uint8Array,
+    private readonly mail: MailTransport,
+    private readonly background: BackgroundTasks,
   ) {
     for (const provider of config.authProviders) {
       this.clients.set(provider.name, new ProviderClient(provider, this.callbackUrl(provider.name)));
@@ -243,6 +248,14 @@ export class SsoService {
     this.logger.info({ event: event.type, provider: event.provider, userId: event.userId, code: event.code }, 'single sign-on');
   }
 
+  /** A new way into the account: its owner hears of it, in the background. */
+  private notifyLinked(userId: string, provider: AuthProviderConfig): void {
+    this.background.run('identity-linked-mail', async () => {
+      const user = await this.db.user.findUnique({ where: { id: userId }, select: { email: true } });
+      if (user) await this.mail.send(identityLinkedMail(user.email, provider.label));
+    });
+  }
+
   private client(name: string): ProviderClient {
     const client = this.clients.get(name);
     if (!client) throw new AppError('NOT_FOUND');
@@ -267,6 +280,7 @@ export class SsoService {
       if (!provider.trustEmail || !profile.emailVerified) throw new AppError('EMAIL_TAKEN');
       await this.createIdentity(existing.id, provider.name, profile);
       this.record({ type: 'sso.identity-linked', provider: provider.name, userId: existing.id, ip: client.ip });
+      this.notifyLinked(existing.id, provider);
       return existing;
     }
     if (!provider.allowPublicRegistration) throw new AppError('SSO_REGISTRATION_CLOSED');
@@ -344,7 +358,10 @@ export class SsoService {
     });
     if (existing && existing.userId !== link.userId) throw new AppError('SSO_IDENTITY_TAKEN');
     if (existing) await this.db.identity.update({ where: { id: existing.id }, data: { lastUsedAt: new Date() } });
-    else await this.createIdentity(link.userId, provider.name, profile);
+    else {
+      await this.createIdentity(link.userId, provider.name, profile);
+      this.notifyLinked(link.userId, provider);
+    }
     this.record({ type: 'sso.identity-linked', provider: provider.name, userId: link.userId, ip: client.ip });
     return { kind: 'linked', redirect: state.redirect };
   }
