@@ -15,6 +15,7 @@ import { createMaskError } from './http/mask-error.ts';
 import { usePersistedQueries } from './http/persisted-operations.ts';
 import { resetPageRoutes } from './http/reset-page.ts';
 import { createRouter, type FixedRoute, type Router } from './http/router.ts';
+import { ssoRoutes } from './http/sso-routes.ts';
 import { useUnavailableStatus } from './http/unavailable-status.ts';
 import { wellKnownRoutes } from './http/well-known.ts';
 import type { Logger } from './log/logger.ts';
@@ -47,6 +48,7 @@ export function createApp({ config, services, logger, draining = () => false }: 
     ...wellKnownRoutes(config, () => services.signingKeys.jwks()),
     ...resetPageRoutes(),
     ...lifecyclePageRoutes(),
+    ...ssoRoutes(config, services, logger),
     ...(graphiql ? graphiqlAssetRoutes(graphiql) : []),
   ]);
   return createRouter({

@@ -38,6 +38,15 @@ export const ERROR_CODES = {
   PERSISTED_QUERY_MISMATCH: 'PersistedQueryMismatch',
   PERSISTED_OPERATION_NOT_FOUND: 'This operation is not one of the trusted operations this server runs.',
   PERSISTED_OPERATIONS_ONLY: 'This server runs trusted operations only: send the id of a known operation, not a document.',
+  // Single sign-on: these reach the app as `?error=<CODE>` on its redirect (see README, Single sign-on).
+  SSO_STATE_INVALID: 'The sign-in could not be matched to this browser, or took too long: start it again.',
+  SSO_FAILED: "The identity provider's answer could not be verified: start the sign-in again.",
+  SSO_ACCESS_DENIED: 'The sign-in was cancelled or refused at the identity provider.',
+  SSO_PROVIDER_UNAVAILABLE: 'The identity provider could not be reached. Try again shortly.',
+  SSO_REGISTRATION_CLOSED: 'No account is linked to this identity, and this provider does not create accounts.',
+  SSO_EMAIL_REQUIRED: 'The identity provider did not share an email address, which a new account needs.',
+  SSO_IDENTITY_TAKEN: 'This external identity is already linked to another account.',
+  LAST_LOGIN_METHOD: 'This would leave the account with no way to sign in.',
   SERVICE_UNAVAILABLE: 'The service is temporarily unavailable. Try again shortly.',
   INTERNAL_SERVER_ERROR: 'Unexpected error.',
 } as const;

@@ -28,6 +28,7 @@ import { RevocationService } from './modules/sessions/revocation.service.ts';
 import { SessionService } from './modules/sessions/session.service.ts';
 import { TokenFamily } from './modules/sessions/token-family.ts';
 import { SigningKeyService } from './modules/signing-keys/signing-key.service.ts';
+import { SsoService } from './modules/sso/sso.service.ts';
 import { TwoFactorService } from './modules/two-factor/two-factor.service.ts';
 import { UserRowCache } from './modules/users/user-rows.ts';
 import { UsersService } from './modules/users/users.service.ts';
@@ -113,6 +114,7 @@ export async function createServices({ config, secret, db, mail, logger }: Depen
     );
     // Sends what an earlier run (or another instance) left, then whatever is enqueued.
     mailOutbox.start();
+    const auth = new AuthService(db, passwordHasher, sessions, config, dummyHash, lockout, twoFactor, userRows);
     return {
       db,
       background,
@@ -131,7 +133,8 @@ export async function createServices({ config, secret, db, mail, logger }: Depen
       registration: new RegistrationService(db, passwordHasher, access, mailOutbox, background, config, logger, userRows),
       invitations: new InvitationService(db, passwordHasher, users, mailOutbox, config, logger, userRows),
       emailChange: new EmailChangeService(db, passwordHasher, sessions, mailOutbox, config, logger, userRows),
-      auth: new AuthService(db, passwordHasher, sessions, config, dummyHash, lockout, twoFactor, userRows),
+      auth,
+      sso: new SsoService(db, auth, twoFactor, config, logger, deriveKey(secret, 'sso-state-aes-256-gcm'), mailOutbox),
       twoFactor,
       health: new HealthService(db, limiterStore),
       rateLimits: new RateLimitService(limiterStore, config.rateLimits.operations, hashSubject, knownIps),

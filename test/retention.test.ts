@@ -79,7 +79,7 @@ describe('retention sweep', () => {
     ]);
 
     const result = await app.services.retention.sweep();
-    expect(result).toEqual({ sessions: 2, sessionTokens: 1, resetTokens: 2, sentMails: 1, failedMails: 1 });
+    expect(result).toEqual({ sessions: 2, sessionTokens: 1, resetTokens: 2, sentMails: 1, failedMails: 1, loginCodes: 0 });
     const mailIds = (await app.db.mailOutbox.findMany({ select: { id: true } })).map((m) => m.id).sort();
     expect(mailIds).toEqual([recentSent.id, recentFailed.id, oldPending.id].sort());
     expect(mailIds).not.toContain(oldSent.id);
@@ -98,7 +98,14 @@ describe('retention sweep', () => {
     expect((await app.client.request(ViewerDocument, {}, { token: next.data!.refresh.accessToken! })).data?.viewer?.id).toBe(live.id);
 
     // Nothing left to do: a second sweep deletes nothing.
-    expect(await app.services.retention.sweep()).toEqual({ sessions: 0, sessionTokens: 0, resetTokens: 0, sentMails: 0, failedMails: 0 });
+    expect(await app.services.retention.sweep()).toEqual({
+      sessions: 0,
+      sessionTokens: 0,
+      resetTokens: 0,
+      sentMails: 0,
+      failedMails: 0,
+      loginCodes: 0,
+    });
   });
 
   it('refuses a retention shorter than a day', async () => {

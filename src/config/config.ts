@@ -3,6 +3,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { TWO_FACTOR_ENROLMENT_CLAIM } from '../crypto/jwt.ts';
 import { isIpOrCidr } from '../net/ip-list.ts';
+import { readAuthProviders } from './auth-providers.ts';
 import { parseDurationSeconds } from './duration.ts';
 import { readOperationRates } from './rate-limits.ts';
 
@@ -198,6 +199,8 @@ const envSchema = z.object({
   APQ_CACHE_MAX_BYTES: int(5_242_880, 1024, 1_073_741_824),
   PERSISTED_OPERATIONS_ONLY: bool(false),
   PERSISTED_OPERATIONS_MANIFEST: z.string().min(1).optional(),
+  // Each provider's AUTH_<NAME>_* settings are read by readAuthProviders.
+  AUTH_PROVIDERS: z.string().optional(),
 });
 
 /**
@@ -318,6 +321,7 @@ function buildConfig(e: z.infer<typeof envSchema>, problems: string[], env: Env 
   if (!e.PERSISTED_OPERATIONS_ONLY && e.PERSISTED_OPERATIONS_MANIFEST)
     problems.push('PERSISTED_OPERATIONS_MANIFEST: only used with PERSISTED_OPERATIONS_ONLY=true');
   const operationRates = readOperationRates(env, problems);
+  const authProviders = readAuthProviders(env, problems);
 
   const dataDir = path.resolve(e.DATA_DIR);
   return {
@@ -422,6 +426,7 @@ function buildConfig(e: z.infer<typeof envSchema>, problems: string[], env: Env 
       automatic: !e.PERSISTED_OPERATIONS_ONLY && (e.AUTOMATIC_PERSISTED_QUERIES ?? true),
       apqCacheMaxBytes: e.APQ_CACHE_MAX_BYTES,
     },
+    authProviders,
     // Browsers must keep to https once they have reached an https PUBLIC_URL.
     hsts: publicUrl.protocol === 'https:',
   };

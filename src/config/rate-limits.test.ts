@@ -22,6 +22,8 @@ describe('abuse-resistance settings', () => {
       acceptInvite: { ip: { points: 10, durationSeconds: 900 }, account: { points: 5, durationSeconds: 900 } },
       requestEmailChange: { ip: { points: 10, durationSeconds: 900 }, account: { points: 5, durationSeconds: 900 } },
       confirmEmailChange: { ip: { points: 10, durationSeconds: 900 }, account: { points: 5, durationSeconds: 900 } },
+      exchangeLoginCode: { ip: { points: 30, durationSeconds: 60 }, account: { points: 5, durationSeconds: 60 } },
+      ssoLogin: { ip: { points: 60, durationSeconds: 60 }, account: null },
     });
     expect(config.rateLimits.lockout).toEqual({
       threshold: 5,

@@ -5,6 +5,7 @@ import { FEDERATION_SPEC_URL, guardEntities } from './federation.ts';
 import './scalars.ts';
 import '../modules/users/users.schema.ts';
 import '../modules/auth/auth.schema.ts';
+import '../modules/sso/sso.schema.ts';
 import '../modules/password-reset/password-reset.schema.ts';
 import '../modules/sessions/session.schema.ts';
 import '../modules/password-change/password-change.schema.ts';

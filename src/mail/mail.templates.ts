@@ -132,3 +132,13 @@ export function emailChangeNoticeMail(to: string, newEmail: string): MailMessage
     'If it was not you, change your password now: whoever asked knows it.',
   ]);
 }
+
+/** Sent when a sign-in provider is linked to an account, so an owner notices a way in they did not add. */
+export function identityLinkedMail(to: string, providerLabel: string): MailMessage {
+  const paragraphs = [
+    `Signing in with ${providerLabel} now opens your account.`,
+    'If you did not do this, remove it (unlinkIdentity, or ask your administrator) and reset your password.',
+  ];
+  const html = paragraphs.map((p) => `<p>${escapeHtml(p)}</p>`).join('\n');
+  return { to, subject: `${providerLabel} sign-in linked to your account`, text: paragraphs.join('\n\n'), html };
+}

@@ -5,7 +5,7 @@ import type { Context } from '../../http/context.ts';
 import { enforceRateLimit, tokenSubject } from '../rate-limits/rate-limit.guard.ts';
 import type { IssuedCredentials } from '../sessions/session.service.ts';
 
-const AuthMode = builder.enumType(AuthModeValues, {
+export const AuthMode = builder.enumType(AuthModeValues, {
   name: 'AuthMode',
   description:
     'JSON: both tokens in the body. COOKIE: access token in the body, refresh token in an HttpOnly cookie. SESSION: only an HttpOnly session cookie.',
@@ -18,7 +18,7 @@ interface AuthPayloadShape {
   userId: string;
 }
 
-const AuthPayload = builder.objectRef<AuthPayloadShape>('AuthPayload').implement({
+export const AuthPayload = builder.objectRef<AuthPayloadShape>('AuthPayload').implement({
   fields: (t) => ({
     accessToken: t.exposeString('accessToken', { nullable: true }),
     refreshToken: t.exposeString('refreshToken', { nullable: true }),
@@ -36,7 +36,7 @@ const AuthPayload = builder.objectRef<AuthPayloadShape>('AuthPayload').implement
 });
 
 /** Puts each credential where its mode says: the body, or an HttpOnly cookie. */
-function deliver(ctx: Context, creds: IssuedCredentials): AuthPayloadShape {
+export function deliver(ctx: Context, creds: IssuedCredentials): AuthPayloadShape {
   const payload = { accessToken: creds.accessToken, refreshToken: null as string | null, expiresIn: creds.expiresIn, userId: creds.userId };
   if (creds.mode === 'JSON') payload.refreshToken = creds.token;
   else ctx.responseCookies.set(creds.mode === 'COOKIE' ? 'refresh' : 'session', creds.token, creds.tokenTtl);

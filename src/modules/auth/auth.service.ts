@@ -47,6 +47,34 @@ export class AuthService {
     }
   }
 
+  /**
+   * The login of an account whose identity an external provider has just vouched for (single
+   * sign-on): the same session as a password login, under the credential version read when the
+   * provider answered, so a password change, 2FA change or suspension since then refuses it. When
+   * the account's own second factor is still owed, the OTP goes through the same lockout as a
+   * password login's: a wrong code keeps its check spent; a missing one gives it back.
+   */
+  async loginWithExternalIdentity(
+    user: { id: string; email: string; credentialVersion: number },
+    otp: { required: boolean; code: string | null },
+    mode: AuthMode,
+    client: ClientInfo,
+  ): Promise<IssuedCredentials> {
+    if (otp.required) {
+      const attempt = await this.lockout.reserveAttempt(user.email, client.ip);
+      try {
+        if (!otp.code) throw new AppError('OTP_REQUIRED');
+        if (!(await this.twoFactor.verifyCode(user.id, otp.code))) throw new AppError('INVALID_OTP');
+      } catch (error) {
+        if (error instanceof AppError && error.code === 'INVALID_OTP') await this.lockout.recordFailure(attempt, user.email);
+        else await this.lockout.release(attempt);
+        throw error;
+      }
+      await this.lockout.release(attempt);
+    }
+    return this.sessions.createSession(user.id, mode, client, user.credentialVersion);
+  }
+
   private async verifyAndCreateSession(
     emailInput: string,
     password: string,
@@ -67,8 +95,10 @@ export class AuthService {
     // if no change of credentials committed in between (SessionService.createSession). Whether 2FA
     // is on comes with it, so that nothing but the hash stands between the two round trips.
     const user = email ? await this.findLoginUser(email) : null;
+    // An account without a password (created by single sign-on) verifies the dummy hash too, and
+    // fails like an unknown email: nothing tells which accounts have one.
     const check = await this.hasher.check(user?.passwordHash ?? this.dummyHash, password, knownIp ? 'priority' : 'standard');
-    if (!user || !check.ok) throw new AppError('INVALID_CREDENTIALS');
+    if (!user?.passwordHash || !check.ok) throw new AppError('INVALID_CREDENTIALS');
     // Like OTP_REQUIRED, said only to someone who knows the password.
     if (user.status === 'UNVERIFIED') throw new AppError('EMAIL_NOT_VERIFIED');
     if (user.status !== 'ACTIVE') throw new AppError('INVALID_CREDENTIALS');
@@ -85,7 +115,7 @@ export class AuthService {
   private async findLoginUser(email: string) {
     const [user] = await queryRows<{
       id: string;
-      passwordHash: string;
+      passwordHash: string | null;
       status: UserStatus;
       credentialVersion: number;
       twoFactorEnabled: boolean;

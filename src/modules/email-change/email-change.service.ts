@@ -55,7 +55,9 @@ export class EmailChangeService {
       select: { email: true, passwordHash: true, status: true, credentialVersion: true },
     });
     if (user?.status !== 'ACTIVE') throw new AppError('FORBIDDEN');
-    if (!(await this.hasher.verify(user.passwordHash, password, 'priority'))) throw new AppError('INVALID_CURRENT_PASSWORD');
+    // An account without a password (single sign-on) sets one by reset first.
+    if (!user.passwordHash || !(await this.hasher.verify(user.passwordHash, password, 'priority')))
+      throw new AppError('INVALID_CURRENT_PASSWORD');
     if (newEmail === user.email) throw badInput('newEmail', 'is already the address of this account');
 
     await this.transaction(async (tx) => {

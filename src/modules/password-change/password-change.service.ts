@@ -30,6 +30,8 @@ export class PasswordChangeService {
       select: { passwordHash: true, status: true, credentialVersion: true },
     });
     if (user?.status !== 'ACTIVE') throw new AppError('FORBIDDEN');
+    // An account created by single sign-on has no password to prove: its owner sets one by reset.
+    if (!user.passwordHash) throw new AppError('INVALID_CURRENT_PASSWORD');
     if (!(await this.hasher.verify(user.passwordHash, currentPassword, 'priority'))) throw new AppError('INVALID_CURRENT_PASSWORD');
 
     const passwordHash = await this.hasher.hash(newPassword, 'priority');

@@ -32,6 +32,9 @@ export const SENSITIVE_OPERATIONS = {
   acceptInvite: { ip: '10/15m', account: '5/15m' },
   requestEmailChange: { ip: '10/15m', account: '5/15m' },
   confirmEmailChange: { ip: '10/15m', account: '5/15m' },
+  // Single sign-on: account = the login code's id; the redirect routes count per IP only.
+  exchangeLoginCode: { ip: '30/1m', account: '5/1m' },
+  ssoLogin: { ip: '60/1m', account: 'off' },
   // Once per document, but not counted: it only ends the caller's own session.
   logout: null,
 } as const satisfies Record<string, { ip: string; account: string; splitKnownIps?: boolean } | null>;

@@ -16,6 +16,7 @@ export interface SweepResult {
   resetTokens: number;
   sentMails: number;
   failedMails: number;
+  loginCodes: number;
 }
 
 /**
@@ -28,6 +29,7 @@ export interface SweepResult {
  *   then a replayed one is still recognised as reuse and ends its session);
  * - password-reset tokens a day after they were used or expired;
  * - outbox mails a day after they were sent, failed ones a week after they failed (all scopes).
+ * - single sign-on login codes and link tickets a day after they expired.
  */
 export class RetentionService {
   private timer: NodeJS.Timeout | null = null;
@@ -92,6 +94,11 @@ export class RetentionService {
         DELETE FROM "PasswordResetToken" WHERE "id" IN (
           SELECT "id" FROM "PasswordResetToken" WHERE "expiresAt" < ${utc(dayAgo)} OR "usedAt" < ${utc(dayAgo)} LIMIT ${limit})`,
     );
+    const loginCodes = await this.deleteInBatches(
+      (limit) => this.db.$executeRaw`
+        DELETE FROM "LoginCode" WHERE "id" IN (
+          SELECT "id" FROM "LoginCode" WHERE "expiresAt" < ${utc(dayAgo)} LIMIT ${limit})`,
+    );
     const sentBefore = new Date(now.getTime() - SENT_MAIL_RETENTION_MS);
     const sentMails = await this.deleteInBatches(
       (limit) => this.db.$executeRaw`
@@ -104,7 +111,7 @@ export class RetentionService {
         DELETE FROM "MailOutbox" WHERE "id" IN (
           SELECT "id" FROM "MailOutbox" WHERE "status" = 'FAILED' AND "failedAt" < ${utc(failedBefore)} LIMIT ${limit})`,
     );
-    return { sessions, sessionTokens, resetTokens, sentMails, failedMails };
+    return { sessions, sessionTokens, resetTokens, sentMails, failedMails, loginCodes };
   }
 
   private async deleteInBatches(deleteSome: (limit: number) => Promise<number>): Promise<number> {

@@ -61,7 +61,9 @@ export class TwoFactorService {
   /** Starts enrolment: needs the current password; nothing is enabled until a code confirms it. */
   async generateSecret(userId: string, password: string): Promise<TwoFactorSetup> {
     const user = await this.db.user.findUniqueOrThrow({ where: { id: userId }, select: { email: true, passwordHash: true } });
-    if (!(await this.hasher.verify(user.passwordHash, password, 'priority'))) throw new AppError('INVALID_CREDENTIALS');
+    // Without a password (an account created by single sign-on) there is nothing to prove: set one by reset first.
+    if (!user.passwordHash || !(await this.hasher.verify(user.passwordHash, password, 'priority')))
+      throw new AppError('INVALID_CREDENTIALS');
     if (await this.isEnabled(userId)) {
       throw new AppError('BAD_USER_INPUT', { message: 'Two-factor authentication is already enabled; disable it first.' });
     }
