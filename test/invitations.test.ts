@@ -20,7 +20,7 @@ const NEW_PASSWORD = 'an invited passphrase 7';
 let app: TestApp;
 let adminToken: string;
 beforeAll(async () => {
-  app = await startTestApp({ USER_INVITE_TTL: '2s' });
+  app = await startTestApp({ USER_INVITE_TTL: '3d' });
   adminToken = await loginAsAdmin(app);
 });
 afterAll(() => app.close());
@@ -71,11 +71,14 @@ describe('inviteUser and acceptInvite', () => {
     expect((await app.client.request(LoginDocument, { email, password: NEW_PASSWORD })).errors).toBeUndefined();
   });
 
-  it('an expired invitation is TOKEN_EXPIRED (USER_INVITE_TTL=2s); inviting again mails a new link and voids the old', async () => {
+  it('an invitation lasts USER_INVITE_TTL, then is TOKEN_EXPIRED; inviting again mails a new link and voids the old', async () => {
     const email = uniqueEmail('inv');
     await invite(email);
     const first = await inviteToken(email, 1);
-    await new Promise((resolve) => setTimeout(resolve, 2100));
+    const row = await app.db.emailToken.findUniqueOrThrow({ where: { id: first.token.split('.')[0]! } });
+    expect(row.expiresAt.getTime() - row.createdAt.getTime()).toBe(3 * 86_400_000);
+    // The clock: the row's expiry moved to the past, as three days passing would.
+    await app.db.emailToken.update({ where: { id: row.id }, data: { expiresAt: new Date(Date.now() - 1000) } });
     expect((await app.client.request(AcceptInviteDocument, { token: first.token, password: NEW_PASSWORD })).code).toBe('TOKEN_EXPIRED');
 
     expect((await invite(email)).data?.inviteUser).toBe(true);

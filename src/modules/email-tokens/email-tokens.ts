@@ -34,6 +34,8 @@ export async function issueEmailToken(tx: TransactionClient, input: NewEmailToke
       secretHash: opaque.secretHash,
       credentialVersion: input.credentialVersion,
       sessionId: input.sessionId ?? null,
+      // The process clock for both, as expiry is checked against it.
+      createdAt: now,
       expiresAt: new Date(now.getTime() + input.ttlSeconds * 1000),
     },
   });
