@@ -4,11 +4,14 @@ import { deriveKey } from './crypto/keys.ts';
 import type { Database } from './db/client.ts';
 import type { Logger } from './log/logger.ts';
 import type { MailTransport } from './mail/mail.transport.ts';
+import { Metrics } from './metrics/metrics.ts';
 import { AccessService } from './modules/access/access.service.ts';
 import { AccessChanges } from './modules/access/access-changes.ts';
 import { PermissionsService } from './modules/access/permissions.service.ts';
 import { PoliciesService } from './modules/access/policies.service.ts';
 import { RolesService } from './modules/access/roles.service.ts';
+import { AuditService } from './modules/audit/audit.service.ts';
+import { AuditLog } from './modules/audit/audit-log.ts';
 import { AuthService } from './modules/auth/auth.service.ts';
 import { HealthService } from './modules/health/health.service.ts';
 import { PasswordChangeService } from './modules/password-change/password-change.service.ts';
@@ -45,8 +48,16 @@ export type Services = Awaited<ReturnType<typeof createServices>>;
  */
 export async function createServices({ config, secret, db, mail, logger }: Dependencies) {
   const background = new BackgroundTasks(logger);
+  const metrics = new Metrics();
+  // Buffered audit events are written last, after every request and background task has ended.
+  const auditLog = new AuditLog(db, deriveKey(secret, 'audit-email-hmac-sha256'), logger, (event) => metrics.recordAuthEvent(event));
+  auditLog.start();
+  const stops: (() => Promise<void> | void)[] = [() => auditLog.close(), () => metrics.stop()];
   const pubsub = config.redis ? await createRedisPubSub(config.redis.url, config.redis.prefix, logger) : null;
-  const stops: (() => Promise<void> | void)[] = [() => pubsub?.close(), () => background.drain()];
+  stops.push(
+    () => pubsub?.close(),
+    () => background.drain(),
+  );
   const close = async () => {
     for (const stop of stops.splice(0).reverse()) await stop();
   };
@@ -55,7 +66,7 @@ export async function createServices({ config, secret, db, mail, logger }: Depen
     const accessChanges = new AccessChanges(db, access, config, logger, pubsub);
     await accessChanges.start();
     stops.push(() => accessChanges.stop());
-    const signingKeys = new SigningKeyService(db, secret, config, logger, pubsub);
+    const signingKeys = new SigningKeyService(db, secret, config, logger, pubsub, auditLog);
     await signingKeys.start();
     stops.push(() => signingKeys.stop());
     const revocations = new RevocationService(db, config, logger, pubsub);
@@ -64,7 +75,7 @@ export async function createServices({ config, secret, db, mail, logger }: Depen
     const family = new TokenFamily(db, secret, config.tokens.refreshReuseGraceSeconds * 1000);
     family.startSweeping();
     stops.push(() => family.stop());
-    const sessions = new SessionService(db, access, signingKeys, revocations, config, family);
+    const sessions = new SessionService(db, access, signingKeys, revocations, config, family, auditLog);
     const retention = new RetentionService(db, config, logger);
     retention.start();
     stops.push(() => retention.stop());
@@ -77,7 +88,7 @@ export async function createServices({ config, secret, db, mail, logger }: Depen
     stops.push(() => limiterStore.close());
     const hashSubject = createSubjectHasher(secret);
     const knownIps = new KnownIps(limiterStore, config.rateLimits.lockout.knownIpTtlSeconds, hashSubject);
-    const lockout = new LockoutService(limiterStore, knownIps, db, mail, background, config, logger);
+    const lockout = new LockoutService(limiterStore, knownIps, db, mail, background, config, logger, auditLog);
     const twoFactor = new TwoFactorService(
       db,
       passwordHasher,
@@ -88,11 +99,18 @@ export async function createServices({ config, secret, db, mail, logger }: Depen
       deriveKey(secret, 'recovery-code-hmac-sha256'),
       config,
       logger,
+      auditLog,
     );
     await twoFactor.rehashPlainRecoveryCodes();
+    metrics.observeHashGate(passwordHasher);
+    metrics.observeDatabase(db);
+    metrics.observeBackgroundTasks(() => background.pending);
     return {
       db,
       background,
+      metrics,
+      auditLog,
+      audit: new AuditService(db, deriveKey(secret, 'audit-cursor-aes-256-gcm')),
       passwordHasher,
       access,
       accessChanges,
@@ -104,12 +122,12 @@ export async function createServices({ config, secret, db, mail, logger }: Depen
       sessions,
       retention,
       users: new UsersService(db, passwordHasher, access, accessChanges, sessions, config, deriveKey(secret, 'list-cursor-aes-256-gcm')),
-      auth: new AuthService(db, passwordHasher, sessions, config, dummyHash, lockout, twoFactor),
+      auth: new AuthService(db, passwordHasher, sessions, config, dummyHash, lockout, twoFactor, auditLog),
       twoFactor,
       health: new HealthService(db, limiterStore),
       rateLimits: new RateLimitService(limiterStore, config.rateLimits.operations, hashSubject, knownIps),
       passwordChange: new PasswordChangeService(db, passwordHasher, sessions, config),
-      passwordReset: new PasswordResetService(db, passwordHasher, sessions, mail, background, config, logger, lockout),
+      passwordReset: new PasswordResetService(db, passwordHasher, sessions, mail, background, config, logger, lockout, auditLog),
       close,
     };
   } catch (error) {

@@ -12,6 +12,7 @@ import '../modules/two-factor/two-factor.schema.ts';
 import '../modules/access/roles.schema.ts';
 import '../modules/access/policies.schema.ts';
 import '../modules/access/permissions.schema.ts';
+import '../modules/audit/audit.schema.ts';
 
 builder.queryType({});
 builder.mutationType({});

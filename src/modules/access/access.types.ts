@@ -1,4 +1,4 @@
-export const RESOURCES = ['users', 'roles', 'policies', 'permissions', 'sessions'] as const;
+export const RESOURCES = ['users', 'roles', 'policies', 'permissions', 'sessions', 'auth_events'] as const;
 export const ACTIONS = ['create', 'read', 'update', 'delete'] as const;
 export type Resource = (typeof RESOURCES)[number];
 export type Action = (typeof ACTIONS)[number];
@@ -34,6 +34,12 @@ export const RESOURCE_FIELDS: Record<Resource, { read: readonly string[]; write:
     read: ['id', 'createdAt', 'lastUsedAt', 'expiresAt', 'userAgent', 'ip', 'current'],
     write: [],
     filter: ['id', 'userId'],
+  },
+  // The audit log: read-only, written by the service itself. Administrators read it through adminAccess.
+  auth_events: {
+    read: ['id', 'createdAt', 'type', 'outcome', 'userId', 'actorId', 'sessionId', 'subjectHash', 'ip', 'userAgent', 'details'],
+    write: [],
+    filter: ['id', 'userId', 'actorId', 'type', 'outcome'],
   },
 };
 

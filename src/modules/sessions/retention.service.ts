@@ -11,6 +11,7 @@ export interface SweepResult {
   sessions: number;
   sessionTokens: number;
   resetTokens: number;
+  authEvents: number;
 }
 
 /**
@@ -21,7 +22,8 @@ export interface SweepResult {
  *   revocation row;
  * - exchanged or expired tokens of sessions that live on, a day after their own expiry (until
  *   then a replayed one is still recognised as reuse and ends its session);
- * - password-reset tokens a day after they were used or expired.
+ * - password-reset tokens a day after they were used or expired;
+ * - audit events (AuthEvent) AUTH_EVENT_RETENTION after they were recorded.
  */
 export class RetentionService {
   private timer: NodeJS.Timeout | null = null;
@@ -86,7 +88,13 @@ export class RetentionService {
         DELETE FROM "PasswordResetToken" WHERE "id" IN (
           SELECT "id" FROM "PasswordResetToken" WHERE "expiresAt" < ${utc(dayAgo)} OR "usedAt" < ${utc(dayAgo)} LIMIT ${limit})`,
     );
-    return { sessions, sessionTokens, resetTokens };
+    const eventsBefore = new Date(now.getTime() - this.config.retention.authEventSeconds * 1000);
+    const authEvents = await this.deleteInBatches(
+      (limit) => this.db.$executeRaw`
+        DELETE FROM "AuthEvent" WHERE "id" IN (
+          SELECT "id" FROM "AuthEvent" WHERE "createdAt" < ${utc(eventsBefore)} LIMIT ${limit})`,
+    );
+    return { sessions, sessionTokens, resetTokens, authEvents };
   }
 
   private async deleteInBatches(deleteSome: (limit: number) => Promise<number>): Promise<number> {

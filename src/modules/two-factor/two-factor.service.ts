@@ -18,8 +18,9 @@ import { AppError } from '../../errors.ts';
 import type { Logger } from '../../log/logger.ts';
 import { twoFactorChangedMail } from '../../mail/mail.templates.ts';
 import type { MailTransport } from '../../mail/mail.transport.ts';
+import type { AuditLog } from '../audit/audit-log.ts';
 import type { PasswordHasher } from '../passwords/password-hasher.ts';
-import type { SessionService } from '../sessions/session.service.ts';
+import type { ClientInfo, SessionService } from '../sessions/session.service.ts';
 import { NEW_CREDENTIAL_VERSION } from '../users/credential-version.ts';
 
 export interface TwoFactorSetup {
@@ -51,6 +52,7 @@ export class TwoFactorService {
     private readonly recoveryKey: Uint8Array,
     private readonly config: Config,
     private readonly logger: Logger,
+    private readonly auditLog: AuditLog,
   ) {}
 
   async isEnabled(userId: string): Promise<boolean> {
@@ -121,8 +123,8 @@ export class TwoFactorService {
     ]);
   }
 
-  async disable(userId: string, currentSessionId: string, otp: string): Promise<void> {
-    if (!(await this.verifyCode(userId, otp))) throw new AppError('INVALID_OTP');
+  async disable(userId: string, currentSessionId: string, otp: string, client: ClientInfo | null = null): Promise<void> {
+    if (!(await this.verifyCode(userId, otp, client))) throw new AppError('INVALID_OTP');
     await this.db.$transaction([
       this.db.recoveryCode.deleteMany({ where: { userId } }),
       this.db.twoFactor.delete({ where: { userId } }),
@@ -131,8 +133,8 @@ export class TwoFactorService {
     await this.afterChange(userId, currentSessionId, false);
   }
 
-  async regenerateRecoveryCodes(userId: string, otp: string): Promise<string[]> {
-    if (!(await this.verifyCode(userId, otp))) throw new AppError('INVALID_OTP');
+  async regenerateRecoveryCodes(userId: string, otp: string, client: ClientInfo | null = null): Promise<string[]> {
+    if (!(await this.verifyCode(userId, otp, client))) throw new AppError('INVALID_OTP');
     const codes = createRecoveryCodes(RECOVERY_CODE_COUNT);
     await this.db.$transaction([
       this.db.recoveryCode.deleteMany({ where: { userId } }),
@@ -174,7 +176,7 @@ export class TwoFactorService {
    * A TOTP code (newer than the last accepted one) or an unused recovery code; either is used up
    * by this call. False when 2FA is not enabled.
    */
-  async verifyCode(userId: string, otp: string): Promise<boolean> {
+  async verifyCode(userId: string, otp: string, client: ClientInfo | null = null): Promise<boolean> {
     const row = await this.db.twoFactor.findUnique({ where: { userId }, select: { secret: true, enabledAt: true, lastTimeStep: true } });
     if (!row?.enabledAt || !row.secret) return false;
     const code = otp.trim();
@@ -196,7 +198,16 @@ export class TwoFactorService {
       where: { userId, codeHash: { in: hashes }, usedAt: null },
       data: { usedAt: new Date() },
     });
-    return used.count === 1;
+    if (used.count !== 1) return false;
+    const left = await this.db.recoveryCode.count({ where: { userId, usedAt: null } });
+    this.auditLog.record({
+      type: 'two_factor.recovery_code_used',
+      userId,
+      ip: client?.ip ?? null,
+      userAgent: client?.userAgent ?? null,
+      details: { remaining: left },
+    });
+    return true;
   }
 
   private async afterChange(userId: string, currentSessionId: string, enabled: boolean): Promise<void> {
