@@ -11,6 +11,8 @@ import { useGraphQLLimits } from './http/graphql-limits.ts';
 import { responseCookiesByRequest, securityHeaders, useGraphQLResponseHeaders } from './http/headers.ts';
 import { healthRoutes } from './http/health.ts';
 import { createMaskError } from './http/mask-error.ts';
+import { metricsRoutes } from './http/metrics-routes.ts';
+import { useOperationMetrics } from './http/operation-metrics.ts';
 import { usePersistedQueries } from './http/persisted-operations.ts';
 import { resetPageRoutes } from './http/reset-page.ts';
 import { createRouter, type FixedRoute, type Router } from './http/router.ts';
@@ -46,6 +48,7 @@ export function createApp({ config, services, logger, draining = () => false }: 
     ...wellKnownRoutes(config, () => services.signingKeys.jwks()),
     ...resetPageRoutes(),
     ...(graphiql ? graphiqlAssetRoutes(graphiql) : []),
+    ...metricsRoutes(services.metrics, config.metrics.token),
   ]);
   return createRouter({
     graphqlPath: GRAPHQL_PATH,
@@ -54,6 +57,7 @@ export function createApp({ config, services, logger, draining = () => false }: 
     security: securityHeaders({ hsts: config.hsts }),
     logger,
     draining,
+    metrics: services.metrics,
   });
 }
 
@@ -89,6 +93,7 @@ function createGraphQLServer({ config, services, logger }: AppDependencies, grap
       useGraphQLResponseHeaders({ cors: config.cors.origins.length > 0, graphiqlCsp: graphiql?.csp ?? null }),
       ...useGraphQLLimits(config.graphqlLimits),
       useUnavailableStatus(),
+      useOperationMetrics(services.metrics),
     ],
   });
 }
