@@ -51,8 +51,15 @@ describe('retention sweep', () => {
       reset({ expiresAt: new Date(Date.now() + 3_600_000) }),
     ]);
 
+    // Audit events: one past AUTH_EVENT_RETENTION (90 days), one just inside it.
+    const event = (days: number) =>
+      app.db.authEvent.create({ data: { type: 'login.succeeded', outcome: 'success', userId: live.id, createdAt: daysAgo(days) } });
+    const [oldEvent, keptEvent] = await Promise.all([event(91), event(89)]);
+
     const result = await app.services.retention.sweep();
-    expect(result).toEqual({ sessions: 2, sessionTokens: 1, resetTokens: 2 });
+    expect(result).toEqual({ sessions: 2, sessionTokens: 1, resetTokens: 2, authEvents: 1 });
+    expect(await app.db.authEvent.count({ where: { id: oldEvent.id } })).toBe(0);
+    expect(await app.db.authEvent.count({ where: { id: keptEvent.id } })).toBe(1);
 
     expect(await app.db.session.count({ where: { id: { in: [oldRevoked, oldExpired] } } })).toBe(0);
     expect(await app.db.sessionToken.count({ where: { sessionId: { in: [oldRevoked, oldExpired] } } })).toBe(0);
@@ -67,7 +74,7 @@ describe('retention sweep', () => {
     expect((await app.client.request(ViewerDocument, {}, { token: next.data!.refresh.accessToken! })).data?.viewer?.id).toBe(live.id);
 
     // Nothing left to do: a second sweep deletes nothing.
-    expect(await app.services.retention.sweep()).toEqual({ sessions: 0, sessionTokens: 0, resetTokens: 0 });
+    expect(await app.services.retention.sweep()).toEqual({ sessions: 0, sessionTokens: 0, resetTokens: 0, authEvents: 0 });
   });
 
   it('refuses a retention shorter than a day', async () => {
