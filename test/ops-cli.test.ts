@@ -44,7 +44,8 @@ async function viewerCodeEventually(token: string, expected: string): Promise<st
   return code;
 }
 
-describe.concurrent('operator scripts', { timeout: 120_000 }, () => {
+// One at a time: each script holds a database connection, and the embedded database serves only a few at once.
+describe('operator scripts', { timeout: 120_000 }, () => {
   it('users:list lists matching accounts with status and 2FA', async () => {
     const user = await registerAndLogin(app);
     const res = await run('users-list', ['--email', user.email]);
