@@ -20,6 +20,10 @@ const ENTRIES = {
   'keys-rotate': 'scripts/keys-rotate.ts',
   'db-migrate': 'scripts/db-migrate.ts',
   'db-migrate-embedded': 'scripts/db-migrate-embedded.ts',
+  'users-list': 'scripts/users-list.ts',
+  'users-suspend': 'scripts/users-suspend.ts',
+  'sessions-revoke': 'scripts/sessions-revoke.ts',
+  'audit-tail': 'scripts/audit-tail.ts',
 };
 const THIS_FILE = 'scripts/build.mjs'; // changing the build's options changes the bundle too
 const PACKAGE = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8'));

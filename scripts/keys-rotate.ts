@@ -9,9 +9,11 @@
 import 'dotenv/config';
 import { loadConfig } from '../src/config/config.ts';
 import { loadOrCreateSecret } from '../src/config/secret.ts';
+import { deriveKey } from '../src/crypto/keys.ts';
 import { createDatabase } from '../src/db/client.ts';
 import { type EmbeddedPostgres, openEmbeddedPostgres } from '../src/db/embedded.ts';
 import { createLogger } from '../src/log/logger.ts';
+import { AuditLog } from '../src/modules/audit/audit-log.ts';
 import { SigningKeyService } from '../src/modules/signing-keys/signing-key.service.ts';
 import { createRedisPubSub } from '../src/pubsub/pubsub.ts';
 
@@ -27,9 +29,13 @@ async function main(): Promise<void> {
     connectionString = embedded.connectionString;
   }
   const db = createDatabase(connectionString, 1);
+  let auditLog: AuditLog | null = null;
   const pubsub = config.redis ? await createRedisPubSub(config.redis.url, config.redis.prefix, logger) : null;
   try {
-    const keys = new SigningKeyService(db, await loadOrCreateSecret(config, logger), config, logger, pubsub);
+    const secret = await loadOrCreateSecret(config, logger);
+    // The rotation is recorded in the audit log (signing_key.rotated), as the server's own are.
+    auditLog = new AuditLog(db, deriveKey(secret, 'audit-email-hmac-sha256'), logger);
+    const keys = new SigningKeyService(db, secret, config, logger, pubsub, auditLog);
     const created = await keys.rotate({ immediate: args.includes('--now'), distrustOthers: args.includes('--compromised') });
     console.log(
       `New signing key ${created.kid} (${created.algorithm}, generation ${created.generation}), signing from ${created.activatesAt.toISOString()}.`,
@@ -41,6 +47,7 @@ async function main(): Promise<void> {
         .join(', ')}`,
     );
   } finally {
+    await auditLog?.close();
     await pubsub?.close();
     await db.$disconnect();
     await embedded?.stop(); // only stops a server started for this command

@@ -12,6 +12,8 @@ import { responseCookiesByRequest, securityHeaders, useGraphQLResponseHeaders } 
 import { healthRoutes } from './http/health.ts';
 import { lifecyclePageRoutes } from './http/lifecycle-pages.ts';
 import { createMaskError } from './http/mask-error.ts';
+import { metricsRoutes } from './http/metrics-routes.ts';
+import { useOperationMetrics } from './http/operation-metrics.ts';
 import { usePersistedQueries } from './http/persisted-operations.ts';
 import { resetPageRoutes } from './http/reset-page.ts';
 import { createRouter, type FixedRoute, type Router } from './http/router.ts';
@@ -50,6 +52,7 @@ export function createApp({ config, services, logger, draining = () => false }: 
     ...lifecyclePageRoutes(),
     ...ssoRoutes(config, services, logger),
     ...(graphiql ? graphiqlAssetRoutes(graphiql) : []),
+    ...metricsRoutes(services.metrics, config.metrics.token),
   ]);
   return createRouter({
     graphqlPath: GRAPHQL_PATH,
@@ -58,6 +61,7 @@ export function createApp({ config, services, logger, draining = () => false }: 
     security: securityHeaders({ hsts: config.hsts }),
     logger,
     draining,
+    metrics: services.metrics,
   });
 }
 
@@ -93,6 +97,7 @@ function createGraphQLServer({ config, services, logger }: AppDependencies, grap
       useGraphQLResponseHeaders({ cors: config.cors.origins.length > 0, graphiqlCsp: graphiql?.csp ?? null }),
       ...useGraphQLLimits(config.graphqlLimits),
       useUnavailableStatus(),
+      useOperationMetrics(services.metrics),
     ],
   });
 }

@@ -9,6 +9,11 @@ export class BackgroundTasks {
 
   constructor(private readonly logger: Logger) {}
 
+  /** Tasks still running (mails being sent): the metrics' outbox depth. */
+  get pending(): number {
+    return this.running.size;
+  }
+
   run(name: string, task: () => Promise<void>): void {
     const promise = task()
       .catch((error: unknown) => this.logger.error({ err: error, task: name }, 'background task failed'))

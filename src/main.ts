@@ -15,7 +15,7 @@ async function main(): Promise<void> {
     }
     throw error;
   }
-  const logger = createLogger(config.logLevel);
+  const logger = createLogger(config.logLevel, undefined, { format: config.logFormat, env: config.env });
   const server = await startServer(config, logger);
   logger.info({ url: `${server.url}/graphql`, graphiql: config.graphiql }, 'Gatehouse is listening');
 

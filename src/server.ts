@@ -10,6 +10,7 @@ import { loadOrCreateSecret } from './config/secret.ts';
 import { createDatabase } from './db/client.ts';
 import { type EmbeddedPostgres, pgliteDirOf, startEmbeddedPostgres } from './db/embedded.ts';
 import { applyMigrations } from './db/schema-engine.ts';
+import { startMetricsListener } from './http/metrics-routes.ts';
 import type { Logger } from './log/logger.ts';
 import { createFileOutboxTransport, createSmtpTransport, type MailTransport } from './mail/mail.transport.ts';
 import { DEFAULT_POLICIES, ensureDefaultPolicies } from './modules/access/access.bootstrap.ts';
@@ -19,6 +20,8 @@ export const MIGRATIONS_DIR = path.resolve(path.dirname(fileURLToPath(import.met
 
 export interface RunningServer {
   url: string;
+  /** The METRICS_PORT listener's URL (on 127.0.0.1), when it is configured. */
+  metricsUrl: string | null;
   services: Services;
   /**
    * Graceful shutdown: readiness fails at once, the listener stops accepting, in-flight requests
@@ -131,9 +134,17 @@ export async function startServer(config: Config, logger: Logger, options: Start
         server.closeIdleConnections();
       });
     });
+    let metricsUrl: string | null = null;
+    if (config.metrics.port !== null) {
+      const listener = await startMetricsListener(services.metrics, config.metrics.port);
+      // Closed with the main listener (cleanups run in reverse): scrapes during draining still answer.
+      cleanups.splice(cleanups.length - 1, 0, () => listener.close());
+      metricsUrl = `http://127.0.0.1:${listener.port}/metrics`;
+      logger.info({ url: metricsUrl }, 'metrics listener started');
+    }
     const { port } = server.address() as AddressInfo;
     const host = config.host.includes(':') ? `[${config.host}]` : config.host;
-    return { url: `http://${host}:${port}`, services, close };
+    return { url: `http://${host}:${port}`, metricsUrl, services, close };
   } catch (error) {
     await close();
     throw error;

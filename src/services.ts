@@ -5,11 +5,14 @@ import type { Database } from './db/client.ts';
 import type { Logger } from './log/logger.ts';
 import type { MailTransport } from './mail/mail.transport.ts';
 import { MailOutbox } from './mail/outbox.service.ts';
+import { Metrics } from './metrics/metrics.ts';
 import { AccessService } from './modules/access/access.service.ts';
 import { AccessChanges } from './modules/access/access-changes.ts';
 import { PermissionsService } from './modules/access/permissions.service.ts';
 import { PoliciesService } from './modules/access/policies.service.ts';
 import { RolesService } from './modules/access/roles.service.ts';
+import { AuditService } from './modules/audit/audit.service.ts';
+import { AuditLog } from './modules/audit/audit-log.ts';
 import { AuthService } from './modules/auth/auth.service.ts';
 import { EmailChangeService } from './modules/email-change/email-change.service.ts';
 import { HealthService } from './modules/health/health.service.ts';
@@ -53,9 +56,20 @@ export async function createServices({ config, secret, db, mail, logger }: Depen
   const background = new BackgroundTasks(logger);
   // Every mail goes through the outbox; `mail` is only its sender's transport.
   const mailOutbox = new MailOutbox(db, mail, deriveKey(secret, 'mail-outbox-aes-256-gcm'), config, logger);
+  const metrics = new Metrics();
+  // Buffered audit events are written last, after every request and background task has ended.
+  const auditLog = new AuditLog(db, deriveKey(secret, 'audit-email-hmac-sha256'), logger, (event) => metrics.recordAuthEvent(event));
+  auditLog.start();
   const pubsub = config.redis ? await createRedisPubSub(config.redis.url, config.redis.prefix, logger) : null;
-  // Background tasks drain first (their mails are enqueued and woken), then the sender stops.
-  const stops: (() => Promise<void> | void)[] = [() => pubsub?.close(), () => mailOutbox.stop(), () => background.drain()];
+  // Stopped in reverse: background tasks drain first (their mails are enqueued and woken), then
+  // the sender stops, and the audit log is flushed last.
+  const stops: (() => Promise<void> | void)[] = [
+    () => auditLog.close(),
+    () => metrics.stop(),
+    () => pubsub?.close(),
+    () => mailOutbox.stop(),
+    () => background.drain(),
+  ];
   const close = async () => {
     for (const stop of stops.splice(0).reverse()) await stop();
   };
@@ -67,7 +81,7 @@ export async function createServices({ config, secret, db, mail, logger }: Depen
     const accessChanges = new AccessChanges(db, access, config, logger, pubsub, userRows);
     await accessChanges.start();
     stops.push(() => accessChanges.stop());
-    const signingKeys = new SigningKeyService(db, secret, config, logger, pubsub);
+    const signingKeys = new SigningKeyService(db, secret, config, logger, pubsub, auditLog);
     await signingKeys.start();
     stops.push(() => signingKeys.stop());
     const revocations = new RevocationService(db, config, logger, pubsub);
@@ -76,7 +90,7 @@ export async function createServices({ config, secret, db, mail, logger }: Depen
     const family = new TokenFamily(db, secret, config.tokens.refreshReuseGraceSeconds * 1000);
     family.startSweeping();
     stops.push(() => family.stop());
-    const sessions = new SessionService(db, access, signingKeys, revocations, config, family);
+    const sessions = new SessionService(db, access, signingKeys, revocations, config, family, auditLog);
     const retention = new RetentionService(db, config, logger);
     retention.start();
     stops.push(() => retention.stop());
@@ -89,7 +103,7 @@ export async function createServices({ config, secret, db, mail, logger }: Depen
     stops.push(() => limiterStore.close());
     const hashSubject = createSubjectHasher(secret);
     const knownIps = new KnownIps(limiterStore, config.rateLimits.lockout.knownIpTtlSeconds, hashSubject);
-    const lockout = new LockoutService(limiterStore, knownIps, db, mailOutbox, background, config, logger);
+    const lockout = new LockoutService(limiterStore, knownIps, db, mailOutbox, background, config, logger, auditLog);
     const twoFactor = new TwoFactorService(
       db,
       passwordHasher,
@@ -100,6 +114,7 @@ export async function createServices({ config, secret, db, mail, logger }: Depen
       config,
       logger,
       userRows,
+      auditLog,
     );
     await twoFactor.rehashPlainRecoveryCodes();
     const users = new UsersService(
@@ -114,11 +129,17 @@ export async function createServices({ config, secret, db, mail, logger }: Depen
     );
     // Sends what an earlier run (or another instance) left, then whatever is enqueued.
     mailOutbox.start();
-    const auth = new AuthService(db, passwordHasher, sessions, config, dummyHash, lockout, twoFactor, userRows);
+    metrics.observeHashGate(passwordHasher);
+    metrics.observeDatabase(db);
+    metrics.observeBackgroundTasks(() => background.pending);
+    const auth = new AuthService(db, passwordHasher, sessions, config, dummyHash, lockout, twoFactor, userRows, auditLog);
     return {
       db,
       background,
       mailOutbox,
+      metrics,
+      auditLog,
+      audit: new AuditService(db, deriveKey(secret, 'audit-cursor-aes-256-gcm')),
       passwordHasher,
       access,
       accessChanges,
@@ -139,7 +160,18 @@ export async function createServices({ config, secret, db, mail, logger }: Depen
       health: new HealthService(db, limiterStore),
       rateLimits: new RateLimitService(limiterStore, config.rateLimits.operations, hashSubject, knownIps),
       passwordChange: new PasswordChangeService(db, passwordHasher, sessions, config, userRows),
-      passwordReset: new PasswordResetService(db, passwordHasher, sessions, mailOutbox, background, config, logger, lockout, userRows),
+      passwordReset: new PasswordResetService(
+        db,
+        passwordHasher,
+        sessions,
+        mailOutbox,
+        background,
+        config,
+        logger,
+        lockout,
+        userRows,
+        auditLog,
+      ),
       close,
     };
   } catch (error) {

@@ -78,12 +78,19 @@ describe('retention sweep', () => {
       mail('PENDING', daysAgo(30)),
     ]);
 
+    // Audit events: one past AUTH_EVENT_RETENTION (90 days), one just inside it.
+    const event = (days: number) =>
+      app.db.authEvent.create({ data: { type: 'login.succeeded', outcome: 'success', userId: live.id, createdAt: daysAgo(days) } });
+    const [oldEvent, keptEvent] = await Promise.all([event(91), event(89)]);
+
     const result = await app.services.retention.sweep();
-    expect(result).toEqual({ sessions: 2, sessionTokens: 1, resetTokens: 2, sentMails: 1, failedMails: 1, loginCodes: 0 });
+    expect(result).toEqual({ sessions: 2, sessionTokens: 1, resetTokens: 2, sentMails: 1, failedMails: 1, loginCodes: 0, authEvents: 1 });
     const mailIds = (await app.db.mailOutbox.findMany({ select: { id: true } })).map((m) => m.id).sort();
     expect(mailIds).toEqual([recentSent.id, recentFailed.id, oldPending.id].sort());
     expect(mailIds).not.toContain(oldSent.id);
     expect(mailIds).not.toContain(oldFailed.id);
+    expect(await app.db.authEvent.count({ where: { id: oldEvent.id } })).toBe(0);
+    expect(await app.db.authEvent.count({ where: { id: keptEvent.id } })).toBe(1);
 
     expect(await app.db.session.count({ where: { id: { in: [oldRevoked, oldExpired] } } })).toBe(0);
     expect(await app.db.sessionToken.count({ where: { sessionId: { in: [oldRevoked, oldExpired] } } })).toBe(0);
@@ -105,6 +112,7 @@ describe('retention sweep', () => {
       sentMails: 0,
       failedMails: 0,
       loginCodes: 0,
+      authEvents: 0,
     });
   });
 

@@ -117,6 +117,10 @@ const envSchema = z.object({
   ACCESS_SNAPSHOT_MAX_STALENESS: duration('60s').refine((s) => s >= 5 && s <= 3600, 'must be between 5s and 1h'),
   RETENTION_SWEEP_INTERVAL: duration('1h'),
   ENDED_SESSION_RETENTION: duration('30d').refine((s) => s >= 86400, 'must be at least 1d'),
+  AUTH_EVENT_RETENTION: duration('90d').refine((s) => s >= 86400, 'must be at least 1d'),
+  METRICS_TOKEN: z.string().min(32, 'must be at least 32 characters').optional(),
+  METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  LOG_FORMAT: z.enum(['auto', 'json', 'pretty']).default('auto'),
   REDIS_URL: z
     .string()
     .regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL')
@@ -357,7 +361,13 @@ function buildConfig(e: z.infer<typeof envSchema>, problems: string[], env: Env 
     },
     revocation: { pollSeconds: e.REVOCATION_POLL_INTERVAL },
     accessSnapshot: { maxStalenessSeconds: e.ACCESS_SNAPSHOT_MAX_STALENESS },
-    retention: { sweepSeconds: e.RETENTION_SWEEP_INTERVAL, endedSessionSeconds: e.ENDED_SESSION_RETENTION },
+    retention: {
+      sweepSeconds: e.RETENTION_SWEEP_INTERVAL,
+      endedSessionSeconds: e.ENDED_SESSION_RETENTION,
+      authEventSeconds: e.AUTH_EVENT_RETENTION,
+    },
+    metrics: { token: e.METRICS_TOKEN ?? null, port: e.METRICS_PORT ?? null },
+    logFormat: e.LOG_FORMAT,
     redis: e.REDIS_URL ? { url: e.REDIS_URL, prefix: e.REDIS_PREFIX } : null,
     trustedProxies,
     passwords: {

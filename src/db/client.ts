@@ -11,6 +11,14 @@ export type Database = InstanceType<typeof PrismaClient> & { readonly pool: pg.P
 /** The client inside an interactive transaction. */
 export type TransactionClient = Prisma.TransactionClient;
 
+/** How busy a client's connection pool is (the metrics' gauges). */
+export interface PoolStats {
+  max: number;
+  total: number;
+  idle: number;
+  waiting: number;
+}
+
 /**
  * One Prisma client over node-postgres; the same code serves the embedded PostgreSQL and any other.
  * A new connection that does not complete within `connectTimeoutMs` fails (node-postgres waits
@@ -24,4 +32,10 @@ export function createDatabase(connectionString: string, poolSize: number, conne
   pool.on('error', () => {});
   const client = new PrismaClient({ adapter: new PrismaPg(pool, { disposeExternalPool: true }) });
   return Object.assign(client, { pool });
+}
+
+/** How busy the pool is, for the metrics' gauges. */
+export function poolStats(db: Database): PoolStats {
+  const { pool } = db;
+  return { max: pool.options.max ?? 10, total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount };
 }

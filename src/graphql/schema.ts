@@ -17,6 +17,7 @@ import '../modules/registration/registration.schema.ts';
 import '../modules/invitations/invitation.schema.ts';
 import '../modules/email-change/email-change.schema.ts';
 import '../modules/mail-outbox/mail-outbox.schema.ts';
+import '../modules/audit/audit.schema.ts';
 
 builder.queryType({});
 builder.mutationType({});

@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Config } from '../config/config.ts';
 import { AppError } from '../errors.ts';
+import { noteUserId } from '../log/request-info.ts';
 import type { Access } from '../modules/access/access.types.ts';
 import type { ClientInfo } from '../modules/sessions/session.service.ts';
 import type { Services } from '../services.ts';
@@ -44,6 +45,7 @@ export async function buildContext(
   const client = readClientInfo(request, req, config.trustedProxies);
   const credential = (await fromBearer(request, services)) ?? (await fromSessionCookie(cookies, services));
   const viewer = credential && 'viewer' in credential ? credential.viewer : null;
+  noteUserId(viewer?.userId);
   const access = credential && 'viewer' in credential ? await credential.access(client.ip) : await services.access.publicAccess(client.ip);
   // Only viewers under an enforcing policy pay for this look-up; everyone else's path stays DB-free.
   const twoFactorEnrolmentRequired = !!viewer && access.enforceTwoFactor && !(await services.twoFactor.isEnabled(viewer.userId));

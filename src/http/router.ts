@@ -4,6 +4,8 @@ import { sendNodeResponse } from '@whatwg-node/server';
 import { isDatabaseUnavailable } from '../db/errors.ts';
 import type { ErrorCode } from '../errors.ts';
 import type { Logger } from '../log/logger.ts';
+import { type RequestInfo, requestIdFrom, requestStore } from '../log/request-info.ts';
+import type { Metrics } from '../metrics/metrics.ts';
 import { errorBody, errorResponse } from './error-response.ts';
 import { applySecurityHeaders, type SecurityHeaders } from './headers.ts';
 import { RETRY_AFTER_SECONDS } from './mask-error.ts';
@@ -25,6 +27,8 @@ export interface RouterOptions {
   logger: Logger;
   /** True once shutdown has begun: every response then closes its connection (`Connection: close`). */
   draining?: () => boolean;
+  /** Counts requests by route and status, and their latency. */
+  metrics?: Metrics;
 }
 
 export interface Router {
@@ -68,6 +72,41 @@ export function createRouter(options: RouterOptions): Router {
     return errorResponse(405, 'METHOD_NOT_ALLOWED', { accept, headers: { allow: 'GET, HEAD' } });
   }
 
+  /** The metrics' route label: a served path, or "other" (so a scan of random paths adds no series). */
+  function routeOf(req: IncomingMessage): string {
+    const target = req.url ?? '';
+    const queryStart = target.indexOf('?');
+    const pathname = queryStart === -1 ? target : target.slice(0, queryStart);
+    return pathname === graphqlPath || routes.has(pathname) ? pathname : 'other';
+  }
+
+  /**
+   * One `info` line per request, after its response: method, path (never the query string, which
+   * may hold a GET's document or a reset token), status, duration, GraphQL operation name, request
+   * id and signed-in user. Never a body, variables or document.
+   */
+  function logRequest(req: IncomingMessage, res: ServerResponse, info: RequestInfo, started: number): void {
+    const seconds = (performance.now() - started) / 1000;
+    const route = routeOf(req);
+    const method = METHODS.has(req.method ?? '') ? (req.method as string) : 'other';
+    options.metrics?.httpRequests.inc({ route, method, status: String(res.statusCode) });
+    options.metrics?.httpDuration.observe({ route }, seconds);
+    if (!logger.isLevelEnabled('info')) return;
+    const target = req.url ?? '';
+    const queryStart = target.indexOf('?');
+    logger.info(
+      {
+        method: req.method,
+        path: (queryStart === -1 ? target : target.slice(0, queryStart)).slice(0, 200),
+        status: res.statusCode,
+        durationMs: Math.round(seconds * 10_000) / 10,
+        ...(info.operationName ? { operation: info.operationName } : {}),
+        ...(info.userId ? { userId: info.userId } : {}),
+      },
+      'request',
+    );
+  }
+
   async function respond(req: IncomingMessage, res: ServerResponse): Promise<void> {
     let response: Response;
     try {
@@ -85,6 +124,8 @@ export function createRouter(options: RouterOptions): Router {
       }
     }
     applySecurityHeaders(response.headers, security);
+    const info = requestStore.getStore();
+    if (info && !response.headers.has('x-request-id')) response.headers.set('x-request-id', info.requestId);
     // During shutdown a kept-alive connection ends with this response, so the client opens its
     // next request elsewhere instead of racing our close of an idle connection.
     if (options.draining?.() && !res.headersSent) res.setHeader('connection', 'close');
@@ -93,15 +134,22 @@ export function createRouter(options: RouterOptions): Router {
 
   return {
     handleRequest(req, res) {
-      respond(req, res).catch((error: unknown) => {
-        logger.error({ err: error }, 'could not send a response');
-        if (!res.headersSent) {
-          if (options.draining?.()) res.setHeader('connection', 'close');
-          res.writeHead(500, rawErrorHeaders(security)).end(errorBody('INTERNAL_SERVER_ERROR'));
-        } else {
-          res.destroy();
-        }
-      });
+      const started = performance.now();
+      const info: RequestInfo = { requestId: requestIdFrom(req.headers['x-request-id']) };
+      // 'close' comes after the response was sent, and also when the client went away before it.
+      res.once('close', () => requestStore.run(info, () => logRequest(req, res, info, started)));
+      requestStore
+        .run(info, () => respond(req, res))
+        .catch((error: unknown) => {
+          logger.error({ err: error }, 'could not send a response');
+          if (!res.headersSent) {
+            if (options.draining?.()) res.setHeader('connection', 'close');
+            res.setHeader('x-request-id', info.requestId);
+            res.writeHead(500, rawErrorHeaders(security)).end(errorBody('INTERNAL_SERVER_ERROR'));
+          } else {
+            res.destroy();
+          }
+        });
     },
 
     handleClientError(error, socket) {
@@ -125,6 +173,8 @@ export function createRouter(options: RouterOptions): Router {
     },
   };
 }
+
+const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
 
 const STATUS_TEXT: Record<number, string> = { 400: 'Bad Request', 408: 'Request Timeout', 431: 'Request Header Fields Too Large' };
 

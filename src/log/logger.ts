@@ -1,4 +1,6 @@
+import { createRequire } from 'node:module';
 import { type DestinationStream, type Logger, pino, stdSerializers } from 'pino';
+import { requestStore } from './request-info.ts';
 
 export type { Logger };
 
@@ -55,16 +57,47 @@ export function serializeError(value: unknown): unknown {
   return serialized;
 }
 
+export interface LogOutput {
+  /** LOG_FORMAT: `auto` is pretty in development on a terminal, JSON otherwise. */
+  format: 'auto' | 'json' | 'pretty';
+  env: string;
+}
+
 /**
  * The service's logger (JSON lines on stdout, or `destination`). Redaction happens here, once,
  * whatever the caller logs: secret keys are censored and errors go through `serializeError`.
+ * A line written while a request is handled carries its requestId (X-Request-Id).
  */
-export function createLogger(level: string, destination?: DestinationStream): Logger {
+export function createLogger(level: string, destination?: DestinationStream, output?: LogOutput): Logger {
   const options = {
     level,
     base: undefined,
     redact: { paths: [...SECRET_KEYS, ...SECRET_KEYS.map((k) => `*.${k}`)], censor: '[redacted]' },
     serializers: { err: serializeError, error: serializeError },
+    mixin: () => {
+      const info = requestStore.getStore();
+      return info ? { requestId: info.requestId } : {};
+    },
   };
-  return destination ? pino(options, destination) : pino(options);
+  const stream = destination ?? (output && wantsPretty(output) ? prettyStream() : null);
+  return stream ? pino(options, stream) : pino(options);
+}
+
+function wantsPretty({ format, env }: LogOutput): boolean {
+  return format === 'pretty' || (format === 'auto' && env === 'development' && process.stdout.isTTY === true);
+}
+
+/**
+ * pino-pretty is a development dependency: loaded only when pretty output is wanted, and when it
+ * is not installed (a production install) the logger stays JSON rather than failing to start.
+ * Redaction and serializers run before it, as for JSON.
+ */
+function prettyStream(): DestinationStream | null {
+  try {
+    const require = createRequire(import.meta.url);
+    const pretty = require('pino-pretty') as (options: Record<string, unknown>) => DestinationStream;
+    return pretty({ colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname', singleLine: true });
+  } catch {
+    return null;
+  }
 }

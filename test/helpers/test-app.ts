@@ -15,6 +15,8 @@ import { type SmtpCatcher, startSmtpCatcher } from './smtp-catcher.ts';
 
 export interface TestApp {
   url: string;
+  /** The METRICS_PORT listener's /metrics URL, when the test set METRICS_PORT. */
+  metricsUrl: string | null;
   config: Config;
   /** The server's own services, for operations that have no API yet (e.g. revokeUserSessions). */
   services: Services;
@@ -73,6 +75,7 @@ export async function startTestApp(env: Record<string, string> = {}, options: Te
   const db = createDatabase(databaseUrl, 2);
   return {
     url: server.url,
+    metricsUrl: server.metricsUrl,
     config,
     services: server.services,
     client: new GraphQLTestClient(`${server.url}/graphql`),

@@ -1,4 +1,4 @@
-export const RESOURCES = ['users', 'roles', 'policies', 'permissions', 'sessions', 'mail_outbox'] as const;
+export const RESOURCES = ['users', 'roles', 'policies', 'permissions', 'sessions', 'mail_outbox', 'auth_events'] as const;
 export const ACTIONS = ['create', 'read', 'update', 'delete'] as const;
 export type Resource = (typeof RESOURCES)[number];
 export type Action = (typeof ACTIONS)[number];
@@ -41,6 +41,12 @@ export const RESOURCE_FIELDS: Record<Resource, { read: readonly string[]; write:
     read: ['id', 'kind', 'status', 'attempts', 'lastError', 'createdAt', 'nextAttemptAt', 'sentAt', 'failedAt'],
     write: [],
     filter: ['id', 'kind', 'status'],
+  },
+  // The audit log: read-only, written by the service itself. Administrators read it through adminAccess.
+  auth_events: {
+    read: ['id', 'createdAt', 'type', 'outcome', 'userId', 'actorId', 'sessionId', 'subjectHash', 'ip', 'userAgent', 'details'],
+    write: [],
+    filter: ['id', 'userId', 'actorId', 'type', 'outcome'],
   },
 };
 

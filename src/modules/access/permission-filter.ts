@@ -20,7 +20,7 @@ const OPERATORS = ['_eq', '_neq', '_in', '_nin', '_null'] as const;
 const MAX_DEPTH = 5;
 const MAX_NODES = 50;
 const MAX_LIST = 100;
-const UUID_COLUMNS = new Set(['id', 'roleId', 'userId', 'policyId', 'parentId']);
+const UUID_COLUMNS = new Set(['id', 'roleId', 'userId', 'policyId', 'parentId', 'actorId']);
 const ENUM_COLUMNS: Record<string, readonly string[]> = {
   status: ['ACTIVE', 'SUSPENDED', 'ARCHIVED', 'INVITED', 'UNVERIFIED'],
   action: ['create', 'read', 'update', 'delete'],

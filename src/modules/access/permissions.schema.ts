@@ -1,6 +1,7 @@
 import { builder } from '../../graphql/builder.ts';
 import { hiddenInSupergraph } from '../../graphql/federation.ts';
 import { JSONScalar } from '../../graphql/scalars.ts';
+import { recordChange } from '../audit/record.ts';
 import { ACTIONS, type Action, RESOURCES, type Resource } from './access.types.ts';
 import { actorOf, idString, readable } from './admin-fields.ts';
 
@@ -100,7 +101,9 @@ builder.mutationField('createPermission', (t) =>
     authScopes: { permission: { resource: 'permissions', action: 'create' } },
     args: { input: t.arg({ type: CreatePermissionInput, required: true }) },
     resolve: (query, _root, { input }, ctx) =>
-      ctx.services.permissions.createPermission(actorOf(ctx), { ...input, policy: idString(input.policy) }, query),
+      recordChange(ctx, 'permission.changed', 'create', null, () =>
+        ctx.services.permissions.createPermission(actorOf(ctx), { ...input, policy: idString(input.policy) }, query),
+      ),
   }),
 );
 
@@ -111,7 +114,10 @@ builder.mutationField('updatePermission', (t) =>
     description: 'Changes a permission the viewer may update (NOT_FOUND otherwise); it counts from the next request.',
     authScopes: { permission: { resource: 'permissions', action: 'update' } },
     args: { id: t.arg.id({ required: true }), input: t.arg({ type: UpdatePermissionInput, required: true }) },
-    resolve: (query, _root, { id, input }, ctx) => ctx.services.permissions.updatePermission(actorOf(ctx), String(id), input, query),
+    resolve: (query, _root, { id, input }, ctx) =>
+      recordChange(ctx, 'permission.changed', 'update', String(id), () =>
+        ctx.services.permissions.updatePermission(actorOf(ctx), String(id), input, query),
+      ),
   }),
 );
 
@@ -122,7 +128,9 @@ builder.mutationField('deletePermission', (t) =>
     authScopes: { permission: { resource: 'permissions', action: 'delete' } },
     args: { id: t.arg.id({ required: true }) },
     resolve: async (_root, { id }, ctx) => {
-      await ctx.services.permissions.deletePermission(actorOf(ctx), String(id));
+      await recordChange(ctx, 'permission.changed', 'delete', String(id), () =>
+        ctx.services.permissions.deletePermission(actorOf(ctx), String(id)),
+      );
       return true;
     },
   }),

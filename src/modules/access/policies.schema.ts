@@ -1,6 +1,7 @@
 import type { Prisma } from '../../generated/prisma/client.ts';
 import { builder } from '../../graphql/builder.ts';
 import { hiddenInSupergraph } from '../../graphql/federation.ts';
+import { recordChange } from '../audit/record.ts';
 import { MAX_LIST } from './access-admin.validation.ts';
 import { actorOf, readable, readableRows } from './admin-fields.ts';
 
@@ -108,7 +109,8 @@ builder.mutationField('createPolicy', (t) =>
     description: 'Creates a policy; it counts from the next request. Only an admin may give it adminAccess.',
     authScopes: { permission: { resource: 'policies', action: 'create' } },
     args: { input: t.arg({ type: CreatePolicyInput, required: true }) },
-    resolve: (query, _root, { input }, ctx) => ctx.services.policies.createPolicy(actorOf(ctx), input, query),
+    resolve: (query, _root, { input }, ctx) =>
+      recordChange(ctx, 'policy.changed', 'create', null, () => ctx.services.policies.createPolicy(actorOf(ctx), input, query)),
   }),
 );
 
@@ -120,7 +122,10 @@ builder.mutationField('updatePolicy', (t) =>
       'Changes a policy the viewer may update (NOT_FOUND otherwise); it counts from the next request. Only an admin may change a policy with adminAccess.',
     authScopes: { permission: { resource: 'policies', action: 'update' } },
     args: { id: t.arg.id({ required: true }), input: t.arg({ type: UpdatePolicyInput, required: true }) },
-    resolve: (query, _root, { id, input }, ctx) => ctx.services.policies.updatePolicy(actorOf(ctx), String(id), input, query),
+    resolve: (query, _root, { id, input }, ctx) =>
+      recordChange(ctx, 'policy.changed', 'update', String(id), () =>
+        ctx.services.policies.updatePolicy(actorOf(ctx), String(id), input, query),
+      ),
   }),
 );
 
@@ -132,7 +137,7 @@ builder.mutationField('deletePolicy', (t) =>
     authScopes: { permission: { resource: 'policies', action: 'delete' } },
     args: { id: t.arg.id({ required: true }) },
     resolve: async (_root, { id }, ctx) => {
-      await ctx.services.policies.deletePolicy(actorOf(ctx), String(id));
+      await recordChange(ctx, 'policy.changed', 'delete', String(id), () => ctx.services.policies.deletePolicy(actorOf(ctx), String(id)));
       return true;
     },
   }),

@@ -1,6 +1,7 @@
 import type { Prisma } from '../../generated/prisma/client.ts';
 import { builder } from '../../graphql/builder.ts';
 import { hiddenInSupergraph } from '../../graphql/federation.ts';
+import { recordChange } from '../audit/record.ts';
 import { rowAllowed } from './access.check.ts';
 import { MAX_LIST } from './access-admin.validation.ts';
 import { actorOf, idString, idStrings, readable, readableRows, viewerVars } from './admin-fields.ts';
@@ -107,7 +108,13 @@ builder.mutationField('createRole', (t) =>
     authScopes: { permission: { resource: 'roles', action: 'create' } },
     args: { input: t.arg({ type: CreateRoleInput, required: true }) },
     resolve: (query, _root, { input }, ctx) =>
-      ctx.services.roles.createRole(actorOf(ctx), { ...input, parent: idString(input.parent), policies: idStrings(input.policies) }, query),
+      recordChange(ctx, 'role.changed', 'create', null, () =>
+        ctx.services.roles.createRole(
+          actorOf(ctx),
+          { ...input, parent: idString(input.parent), policies: idStrings(input.policies) },
+          query,
+        ),
+      ),
   }),
 );
 
@@ -120,11 +127,13 @@ builder.mutationField('updateRole', (t) =>
     authScopes: { permission: { resource: 'roles', action: 'update' } },
     args: { id: t.arg.id({ required: true }), input: t.arg({ type: UpdateRoleInput, required: true }) },
     resolve: (query, _root, { id, input }, ctx) =>
-      ctx.services.roles.updateRole(
-        actorOf(ctx),
-        String(id),
-        { ...input, parent: idString(input.parent), policies: idStrings(input.policies) },
-        query,
+      recordChange(ctx, 'role.changed', 'update', String(id), () =>
+        ctx.services.roles.updateRole(
+          actorOf(ctx),
+          String(id),
+          { ...input, parent: idString(input.parent), policies: idStrings(input.policies) },
+          query,
+        ),
       ),
   }),
 );
@@ -136,7 +145,7 @@ builder.mutationField('deleteRole', (t) =>
     authScopes: { permission: { resource: 'roles', action: 'delete' } },
     args: { id: t.arg.id({ required: true }) },
     resolve: async (_root, { id }, ctx) => {
-      await ctx.services.roles.deleteRole(actorOf(ctx), String(id));
+      await recordChange(ctx, 'role.changed', 'delete', String(id), () => ctx.services.roles.deleteRole(actorOf(ctx), String(id)));
       return true;
     },
   }),

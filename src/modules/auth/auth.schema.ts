@@ -2,6 +2,7 @@ import { AppError } from '../../errors.ts';
 import { type AuthMode as AuthModeValue, AuthMode as AuthModeValues } from '../../generated/prisma/enums.ts';
 import { builder } from '../../graphql/builder.ts';
 import type { Context } from '../../http/context.ts';
+import { recordEvent } from '../audit/record.ts';
 import { enforceRateLimit, tokenSubject } from '../rate-limits/rate-limit.guard.ts';
 import type { IssuedCredentials } from '../sessions/session.service.ts';
 
@@ -120,10 +121,25 @@ builder.mutationFields((t) => ({
       if (args.mode === 'COOKIE' && !ctx.cookies.refresh) ctx.responseCookies.clear('refresh');
       const allSessions = args.allSessions === true;
       const reason = allSessions ? 'logout-all' : 'logout';
-      if (presented) await ctx.services.sessions.revokeByToken(presented.token, reason, { allSessions });
-      else if (ctx.viewer && allSessions) await ctx.services.sessions.revokeUserSessions(ctx.viewer.userId, reason);
-      else if (ctx.viewer) await ctx.services.sessions.revokeSession(ctx.viewer.sessionId, reason);
-      else throw new AppError('INVALID_TOKEN', { message: 'No refresh token or session was sent.' });
+      let ended: { userId: string | null; sessionId: string | null; count: number };
+      if (presented) ended = await ctx.services.sessions.revokeByToken(presented.token, reason, { allSessions });
+      else if (ctx.viewer && allSessions)
+        ended = {
+          userId: ctx.viewer.userId,
+          sessionId: null,
+          count: await ctx.services.sessions.revokeUserSessions(ctx.viewer.userId, reason),
+        };
+      else if (ctx.viewer) {
+        const count = (await ctx.services.sessions.revokeSession(ctx.viewer.sessionId, reason)) ? 1 : 0;
+        ended = { userId: ctx.viewer.userId, sessionId: ctx.viewer.sessionId, count };
+      } else throw new AppError('INVALID_TOKEN', { message: 'No refresh token or session was sent.' });
+      recordEvent(ctx, {
+        type: allSessions ? 'logout.all' : 'logout',
+        userId: ended.userId,
+        sessionId: ended.sessionId,
+        actorId: null,
+        details: { sessionsEnded: ended.count },
+      });
       return true;
     },
   }),

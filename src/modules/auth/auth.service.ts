@@ -3,6 +3,8 @@ import type { Database } from '../../db/client.ts';
 import { queryRows } from '../../db/raw.ts';
 import { AppError } from '../../errors.ts';
 import type { AuthMode, UserStatus } from '../../generated/prisma/enums.ts';
+import type { AuditLog } from '../audit/audit-log.ts';
+import type { LoginFailureReason } from '../audit/auth-event-types.ts';
 import type { PasswordHasher } from '../passwords/password-hasher.ts';
 import type { LockoutService } from '../rate-limits/lockout.service.ts';
 import type { ClientInfo, IssuedCredentials, SessionService } from '../sessions/session.service.ts';
@@ -20,6 +22,7 @@ export class AuthService {
     private readonly lockout: LockoutService,
     private readonly twoFactor: TwoFactorService,
     private readonly userRows: UserRowCache,
+    private readonly auditLog: AuditLog,
   ) {}
 
   /**
@@ -34,15 +37,42 @@ export class AuthService {
    * exists (and the attempt's check is given back).
    */
   async login(emailInput: string, password: string, otp: string | null, mode: AuthMode, client: ClientInfo): Promise<IssuedCredentials> {
-    const attempt = await this.lockout.reserveAttempt(emailInput, client.ip);
+    // What the audit log records of the attempt: the account, once found, and why it failed.
+    const seen: LoginSeen = { userId: null, reason: null };
+    const fail = (reason: LoginFailureReason) =>
+      this.auditLog.record({
+        type: 'login.failed',
+        outcome: 'failure',
+        userId: seen.userId,
+        email: emailInput,
+        ip: client.ip,
+        userAgent: client.userAgent,
+        details: { reason },
+      });
+    let attempt: Awaited<ReturnType<LockoutService['reserveAttempt']>>;
     try {
-      const credentials = await this.verifyAndCreateSession(emailInput, password, otp, mode, client, attempt.knownIp);
+      attempt = await this.lockout.reserveAttempt(emailInput, client.ip);
+    } catch (error) {
+      if (error instanceof AppError && error.code === 'RATE_LIMITED') fail('locked');
+      throw error;
+    }
+    try {
+      const credentials = await this.verifyAndCreateSession(emailInput, password, otp, mode, client, attempt.knownIp, seen);
       await this.lockout.recordSuccess(emailInput, client.ip);
+      this.auditLog.record({
+        type: 'login.succeeded',
+        userId: credentials.userId,
+        sessionId: credentials.sessionId,
+        ip: client.ip,
+        userAgent: client.userAgent,
+        details: { mode, secondFactor: otp !== null },
+      });
       return credentials;
     } catch (error) {
       if (error instanceof AppError && (error.code === 'INVALID_CREDENTIALS' || error.code === 'INVALID_OTP'))
-        await this.lockout.recordFailure(attempt, emailInput);
+        await this.lockout.recordFailure(attempt, emailInput, seen.userId);
       else await this.lockout.release(attempt);
+      if (error instanceof AppError) fail(seen.reason ?? failureReason(error.code));
       throw error;
     }
   }
@@ -82,6 +112,7 @@ export class AuthService {
     mode: AuthMode,
     client: ClientInfo,
     knownIp: boolean,
+    seen: LoginSeen,
   ): Promise<IssuedCredentials> {
     // Absurd input is refused before any work; this depends on the input alone, not the account.
     if (password.length === 0 || password.length > this.config.passwords.maxLength * 4) throw new AppError('INVALID_CREDENTIALS');
@@ -98,14 +129,21 @@ export class AuthService {
     // An account without a password (created by single sign-on) verifies the dummy hash too, and
     // fails like an unknown email: nothing tells which accounts have one.
     const check = await this.hasher.check(user?.passwordHash ?? this.dummyHash, password, knownIp ? 'priority' : 'standard');
+    seen.userId = user?.id ?? null;
     if (!user?.passwordHash || !check.ok) throw new AppError('INVALID_CREDENTIALS');
     // Like OTP_REQUIRED, said only to someone who knows the password.
-    if (user.status === 'UNVERIFIED') throw new AppError('EMAIL_NOT_VERIFIED');
-    if (user.status !== 'ACTIVE') throw new AppError('INVALID_CREDENTIALS');
+    if (user.status === 'UNVERIFIED') {
+      seen.reason = 'email_not_verified';
+      throw new AppError('EMAIL_NOT_VERIFIED');
+    }
+    if (user.status !== 'ACTIVE') {
+      seen.reason = 'not_active';
+      throw new AppError('INVALID_CREDENTIALS');
+    }
     // Acted on only once the password is right, so it tells nothing to someone without it.
     if (user.twoFactorEnabled) {
       if (!otp) throw new AppError('OTP_REQUIRED');
-      if (!(await this.twoFactor.verifyCode(user.id, otp))) throw new AppError('INVALID_OTP');
+      if (!(await this.twoFactor.verifyCode(user.id, otp, client))) throw new AppError('INVALID_OTP');
     }
     if (check.rehash) await this.rehash(user.id, user.passwordHash, password);
     return this.sessions.createSession(user.id, mode, client, user.credentialVersion, user.twoFactorEnabled);
@@ -138,5 +176,25 @@ export class AuthService {
     const passwordHash = await this.hasher.hash(password, 'priority');
     await this.db.user.updateMany({ where: { id: userId, passwordHash: checkedHash }, data: { passwordHash } });
     await this.userRows.changed([userId]);
+  }
+}
+
+interface LoginSeen {
+  userId: string | null;
+  reason: LoginFailureReason | null;
+}
+
+function failureReason(code: string): LoginFailureReason {
+  switch (code) {
+    case 'OTP_REQUIRED':
+      return 'otp_required';
+    case 'INVALID_OTP':
+      return 'otp_invalid';
+    case 'RATE_LIMITED':
+      return 'locked';
+    case 'SERVICE_BUSY':
+      return 'busy';
+    default:
+      return 'bad_credentials';
   }
 }

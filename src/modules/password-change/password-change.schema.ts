@@ -1,4 +1,5 @@
 import { builder } from '../../graphql/builder.ts';
+import { recordEvent } from '../audit/record.ts';
 import { enforceRateLimit } from '../rate-limits/rate-limit.guard.ts';
 
 builder.mutationField('changePassword', (t) =>
@@ -14,6 +15,7 @@ builder.mutationField('changePassword', (t) =>
       const viewer = ctx.viewer as NonNullable<typeof ctx.viewer>;
       await enforceRateLimit(ctx, 'changePassword', viewer.userId);
       await ctx.services.passwordChange.changePassword(viewer.userId, viewer.sessionId, currentPassword, newPassword);
+      recordEvent(ctx, { type: 'password.changed', userId: viewer.userId, sessionId: viewer.sessionId });
       return true;
     },
   }),

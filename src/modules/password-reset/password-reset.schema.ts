@@ -12,7 +12,7 @@ builder.mutationFields((t) => ({
     },
     resolve: async (_root, { email, resetUrl }, ctx) => {
       await enforceRateLimit(ctx, 'requestPasswordReset', email);
-      ctx.services.passwordReset.requestReset(email, resetUrl);
+      ctx.services.passwordReset.requestReset(email, resetUrl, ctx.client);
       return true;
     },
   }),
@@ -24,7 +24,7 @@ builder.mutationFields((t) => ({
     },
     resolve: async (_root, { token, password }, ctx) => {
       await enforceRateLimit(ctx, 'resetPassword', tokenSubject(token));
-      await ctx.services.passwordReset.resetPassword(token, password);
+      await ctx.services.passwordReset.resetPassword(token, password, ctx.client);
       return true;
     },
   }),

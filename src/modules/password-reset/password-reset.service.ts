@@ -6,9 +6,10 @@ import { AppError } from '../../errors.ts';
 import type { Logger } from '../../log/logger.ts';
 import { passwordResetMail } from '../../mail/mail.templates.ts';
 import type { MailOutbox } from '../../mail/outbox.service.ts';
+import type { AuditLog } from '../audit/audit-log.ts';
 import type { PasswordHasher } from '../passwords/password-hasher.ts';
 import type { LockoutService } from '../rate-limits/lockout.service.ts';
-import type { SessionService } from '../sessions/session.service.ts';
+import type { ClientInfo, SessionService } from '../sessions/session.service.ts';
 import { NEW_CREDENTIAL_VERSION } from '../users/credential-version.ts';
 import type { UserRowCache } from '../users/user-rows.ts';
 import { checkNewPassword, normalizeEmail } from '../users/users.validation.ts';
@@ -25,6 +26,7 @@ export class PasswordResetService {
     private readonly logger: Logger,
     private readonly lockout: LockoutService,
     private readonly userRows: UserRowCache,
+    private readonly auditLog: AuditLog,
   ) {}
 
   /**
@@ -33,16 +35,25 @@ export class PasswordResetService {
    * email has an account. The token and its outbox row commit together: a link that exists is
    * mailed, whatever SMTP does meanwhile.
    */
-  requestReset(emailInput: string, resetUrl: string | null | undefined): void {
+  requestReset(emailInput: string, resetUrl: string | null | undefined, client: ClientInfo): void {
     const { allowList, defaultUrl } = this.config.passwordReset;
     checkResetUrl(resetUrl, allowList, defaultUrl);
     const email = normalizeEmail(emailInput);
-    this.background.run('password-reset-mail', () => this.queueResetMail(email, resetUrl));
+    this.background.run('password-reset-mail', () => this.queueResetMail(email, resetUrl, client));
   }
 
-  private async queueResetMail(email: string, resetUrl: string | null | undefined): Promise<void> {
+  private async queueResetMail(email: string, resetUrl: string | null | undefined, client: ClientInfo): Promise<void> {
     // The version is read with the address the link goes to: a later change of either voids the link.
     const user = await this.db.user.findUnique({ where: { email }, select: { id: true, status: true, credentialVersion: true } });
+    // Recorded here, in the background, so the answer's timing still tells nothing.
+    this.auditLog.record({
+      type: 'password.reset_requested',
+      userId: user?.id ?? null,
+      email,
+      ip: client.ip,
+      userAgent: client.userAgent,
+      details: { mailed: user?.status === 'ACTIVE' },
+    });
     if (user?.status !== 'ACTIVE') {
       this.logger.info('password reset requested for an address without an active account');
       return;
@@ -72,7 +83,7 @@ export class PasswordResetService {
    * credentials (email, password, 2FA) are those it was mailed under; setting the password voids
    * every other reset token of the user and ends all of their sessions.
    */
-  async resetPassword(token: string, password: string): Promise<void> {
+  async resetPassword(token: string, password: string, client: ClientInfo): Promise<void> {
     checkNewPassword(password, this.config.passwords);
     const parsed = parseOpaqueToken(token);
     const row =
@@ -107,7 +118,14 @@ export class PasswordResetService {
     ]);
     if (changed.count !== 1) throw new AppError('INVALID_TOKEN');
     await this.userRows.changed([row.userId]);
-    await this.sessions.revokeUserSessions(row.userId, 'password-reset');
+    const ended = await this.sessions.revokeUserSessions(row.userId, 'password-reset');
+    this.auditLog.record({
+      type: 'password.reset_completed',
+      userId: row.userId,
+      ip: client.ip,
+      userAgent: client.userAgent,
+      details: { sessionsEnded: ended },
+    });
     await this.lockout.clearAccount(row.user.email);
   }
 }

@@ -60,6 +60,8 @@ export class HashGate {
   private started = 0;
   private peak = 0;
   private refused = 0;
+  /** Told how long each task waited for its slot, in seconds (the metrics' wait histogram). */
+  onStarted: ((lane: HashLane, waitedSeconds: number) => void) | null = null;
 
   constructor(
     private readonly options: HashGateOptions,
@@ -72,8 +74,14 @@ export class HashGate {
   /** Runs `task` once a slot in `lane` is free; rejects with HashGateBusyError (task not run) past the bounds. */
   async run<T>(lane: HashLane, task: () => Promise<T>): Promise<T> {
     // A waiter's slot is counted when it is handed over (startWaiting), a free one here.
-    if (this.canStart(lane)) this.running[lane]++;
-    else await this.wait(lane);
+    if (this.canStart(lane)) {
+      this.running[lane]++;
+      this.onStarted?.(lane, 0);
+    } else {
+      const since = performance.now();
+      await this.wait(lane);
+      this.onStarted?.(lane, (performance.now() - since) / 1000);
+    }
     this.started++;
     this.peak = Math.max(this.peak, this.running.priority + this.running.standard);
     try {

@@ -5,6 +5,7 @@ import type { Database } from '../../db/client.ts';
 import type { Logger } from '../../log/logger.ts';
 import { loginLockedMail } from '../../mail/mail.templates.ts';
 import type { MailOutbox } from '../../mail/outbox.service.ts';
+import type { AuditLog } from '../audit/audit-log.ts';
 import type { KnownIps } from './known-ips.ts';
 import type { LimiterStore } from './limiter-store.ts';
 import { rateLimited } from './rate-limited.ts';
@@ -50,6 +51,7 @@ export class LockoutService {
     private readonly background: BackgroundTasks,
     config: Config,
     private readonly logger: Logger,
+    private readonly auditLog: AuditLog,
   ) {
     this.settings = config.rateLimits.lockout;
     this.checks = store.limiter('lockout:failures', this.settings.threshold, this.settings.windowSeconds);
@@ -78,7 +80,7 @@ export class LockoutService {
    * A failed attempt keeps its check spent. The one that held the last check (exactly one, on
    * whichever instance) locks the subject and starts the notification mail.
    */
-  async recordFailure(attempt: LoginAttempt, email: string): Promise<void> {
+  async recordFailure(attempt: LoginAttempt, email: string, userId: string | null = null): Promise<void> {
     if (attempt.slot !== this.settings.threshold) return;
     const level = ((await this.levels.get(attempt.subject))?.consumedPoints ?? 0) + 1;
     await this.levels.set(attempt.subject, level, LEVEL_MEMORY_SECONDS);
@@ -86,6 +88,13 @@ export class LockoutService {
     // Held full with room to spare: attempts still running that give their check back (release)
     // cannot bring it under the threshold before the lock ends.
     await this.checks.set(attempt.subject, 2 * this.settings.threshold, seconds);
+    this.auditLog.record({
+      type: 'lockout.triggered',
+      outcome: 'failure',
+      userId,
+      email,
+      details: { lockedSeconds: seconds, level, knownIp: attempt.knownIp },
+    });
     this.background.run('login-lockout-mail', () => this.notify(email, seconds));
   }
 

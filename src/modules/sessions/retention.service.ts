@@ -17,6 +17,7 @@ export interface SweepResult {
   sentMails: number;
   failedMails: number;
   loginCodes: number;
+  authEvents: number;
 }
 
 /**
@@ -30,6 +31,7 @@ export interface SweepResult {
  * - password-reset tokens a day after they were used or expired;
  * - outbox mails a day after they were sent, failed ones a week after they failed (all scopes).
  * - single sign-on login codes and link tickets a day after they expired.
+ * - audit events (AuthEvent) AUTH_EVENT_RETENTION after they were recorded.
  */
 export class RetentionService {
   private timer: NodeJS.Timeout | null = null;
@@ -111,7 +113,13 @@ export class RetentionService {
         DELETE FROM "MailOutbox" WHERE "id" IN (
           SELECT "id" FROM "MailOutbox" WHERE "status" = 'FAILED' AND "failedAt" < ${utc(failedBefore)} LIMIT ${limit})`,
     );
-    return { sessions, sessionTokens, resetTokens, sentMails, failedMails, loginCodes };
+    const eventsBefore = new Date(now.getTime() - this.config.retention.authEventSeconds * 1000);
+    const authEvents = await this.deleteInBatches(
+      (limit) => this.db.$executeRaw`
+        DELETE FROM "AuthEvent" WHERE "id" IN (
+          SELECT "id" FROM "AuthEvent" WHERE "createdAt" < ${utc(eventsBefore)} LIMIT ${limit})`,
+    );
+    return { sessions, sessionTokens, resetTokens, sentMails, failedMails, loginCodes, authEvents };
   }
 
   private async deleteInBatches(deleteSome: (limit: number) => Promise<number>): Promise<number> {

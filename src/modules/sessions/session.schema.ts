@@ -2,6 +2,7 @@ import { AppError } from '../../errors.ts';
 import { builder } from '../../graphql/builder.ts';
 import { rowsWhere } from '../access/access.check.ts';
 import { readable } from '../access/admin-fields.ts';
+import { recordEvent } from '../audit/record.ts';
 import type { SessionSummary } from './session.service.ts';
 
 const Session = builder.objectRef<SessionSummary>('Session').implement({
@@ -52,7 +53,11 @@ builder.mutationField('revokeSession', (t) =>
       const viewer = ctx.viewer;
       const allowed = rowsWhere(ctx.access, 'sessions', 'delete', { userId: viewer?.userId ?? null });
       if (!allowed) throw new AppError('NOT_FOUND');
-      await ctx.services.sessions.revokeAllowedSession(allowed, String(id), { userId: viewer?.userId ?? null, admin: ctx.access.admin });
+      const ended = await ctx.services.sessions.revokeAllowedSession(allowed, String(id), {
+        userId: viewer?.userId ?? null,
+        admin: ctx.access.admin,
+      });
+      recordEvent(ctx, { type: 'session.revoked', userId: ended.userId, sessionId: String(id), details: { by: ended.by } });
       if (String(id) === viewer?.sessionId) {
         if (ctx.cookies.session) ctx.responseCookies.clear('session');
         if (ctx.cookies.refresh) ctx.responseCookies.clear('refresh');

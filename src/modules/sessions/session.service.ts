@@ -6,7 +6,8 @@ import { dateOrNull, MS, queryRows, TS } from '../../db/raw.ts';
 import { AppError } from '../../errors.ts';
 import type { Prisma } from '../../generated/prisma/client.ts';
 import type { AuthMode, SessionTokenKind, UserStatus } from '../../generated/prisma/enums.ts';
-import type { AccessService, UserGrants } from '../access/access.service.ts';
+import { type AccessService, USER_GRANTS, type UserGrants } from '../access/access.service.ts';
+import type { AuditLog } from '../audit/audit-log.ts';
 import type { SigningKeyService } from '../signing-keys/signing-key.service.ts';
 import type { Revocation, RevocationService } from './revocation.service.ts';
 import { kindOf, type TokenFamily } from './token-family.ts';
@@ -84,6 +85,7 @@ export class SessionService {
     private readonly revocations: RevocationService,
     private readonly config: Config,
     private readonly family: TokenFamily,
+    private readonly auditLog: AuditLog,
   ) {}
 
   /**
@@ -158,11 +160,24 @@ export class SessionService {
       // Refreshing extends a session, but never past SESSION_MAX_AGE from its login.
       const ttl = Math.min(this.tokenTtl(mode), this.remainingLifeSeconds(row.session.createdAt));
       const issued = await this.family.rotate(row.id, row.sessionId, mode, ttl);
-      if (issued) return this.credentials(userId, row.sessionId, mode, issued.token, ttl, row.session.user, client.ip);
+      if (issued) {
+        const audit = { userId, sessionId: row.sessionId, ip: client.ip, userAgent: client.userAgent };
+        this.auditLog.record({ type: 'token.refreshed', ...audit, details: { mode } });
+        return this.credentials(userId, row.sessionId, mode, issued.token, ttl, row.session.user, client.ip);
+      }
     }
     const replay = await this.family.replay(row.id, kindOf(mode));
     if (replay.outcome === 'reuse') {
       await this.revokeSession(row.sessionId, 'refresh-token-reuse');
+      this.auditLog.record({
+        type: 'token.reuse_detected',
+        outcome: 'failure',
+        userId,
+        sessionId: row.sessionId,
+        ip: client.ip,
+        userAgent: client.userAgent,
+        details: { sessionRevoked: true },
+      });
       throw new AppError('INVALID_TOKEN');
     }
     if (replay.outcome !== 'successor') throw new AppError('INVALID_TOKEN');
@@ -176,17 +191,26 @@ export class SessionService {
    * `allSessions` ("log out everywhere") it ends every session of the user, and then the token
    * must belong to a live session: an old token of an ended session proves nothing.
    */
-  async revokeByToken(token: string, reason: string, options: { allSessions?: boolean } = {}): Promise<void> {
+  async revokeByToken(
+    token: string,
+    reason: string,
+    options: { allSessions?: boolean } = {},
+  ): Promise<{ userId: string | null; sessionId: string; count: number }> {
     if (options.allSessions) {
       const row = await this.findLiveToken(token);
-      await this.revokeUserSessions(row.session.userId, reason);
-      return;
+      const count = await this.revokeUserSessions(row.session.userId, reason);
+      return { userId: row.session.userId, sessionId: row.sessionId, count };
     }
     const parsed = parseOpaqueToken(token);
     const row =
-      parsed && (await this.db.sessionToken.findUnique({ where: { id: parsed.id }, select: { sessionId: true, secretHash: true } }));
+      parsed &&
+      (await this.db.sessionToken.findUnique({
+        where: { id: parsed.id },
+        select: { sessionId: true, secretHash: true, session: { select: { userId: true } } },
+      }));
     if (!parsed || !row || !secretMatches(parsed.secret, row.secretHash)) throw new AppError('INVALID_TOKEN');
-    await this.revokeSession(row.sessionId, reason);
+    const ended = await this.revokeSession(row.sessionId, reason);
+    return { userId: row.session.userId, sessionId: row.sessionId, count: ended ? 1 : 0 };
   }
 
   /** The user's live sessions among those `allowed` selects, most recently used first. */
@@ -208,7 +232,7 @@ export class SessionService {
     allowed: Prisma.SessionWhereInput,
     sessionId: string,
     actor: { userId: string | null; admin: boolean },
-  ): Promise<void> {
+  ): Promise<{ userId: string | null; by: 'user' | 'admin' }> {
     if (!isUuid(sessionId)) throw new AppError('NOT_FOUND');
     const live = { AND: [allowed, { id: sessionId, expiresAt: { gt: new Date() } }] };
     if (!actor.admin) {
@@ -219,10 +243,11 @@ export class SessionService {
     }
     const actorUserId = actor.userId;
     // The reason records whether the owner or someone else (an admin) ended it.
-    const ended =
-      (actorUserId ? await this.revokeWhere({ AND: [live, { userId: actorUserId }] }, 'revoked-by-user') : 0) ||
-      (await this.revokeWhere(live, 'revoked-by-admin'));
+    const byUser = actorUserId ? await this.revokeWhere({ AND: [live, { userId: actorUserId }] }, 'revoked-by-user') : 0;
+    const ended = byUser || (await this.revokeWhere(live, 'revoked-by-admin'));
     if (ended === 0) throw new AppError('NOT_FOUND');
+    const owner = await this.db.session.findUnique({ where: { id: sessionId }, select: { userId: true } });
+    return { userId: owner?.userId ?? null, by: byUser ? 'user' : 'admin' };
   }
 
   /** Ends one session; its access tokens are refused from now on, on every instance. */

@@ -20,6 +20,7 @@ import type { Database } from '../../db/client.ts';
 import { isUniqueViolation } from '../../db/errors.ts';
 import type { Logger } from '../../log/logger.ts';
 import type { PubSub } from '../../pubsub/pubsub.ts';
+import type { AuditLog } from '../audit/audit-log.ts';
 
 export const KEYS_TOPIC = 'signing-keys';
 
@@ -74,6 +75,7 @@ export class SigningKeyService {
     private readonly config: Config,
     private readonly logger: Logger,
     private readonly pubsub: PubSub | null = null,
+    private readonly auditLog: AuditLog | null = null,
   ) {
     this.encryptionKey = deriveKey(secret, 'signing-keys');
   }
@@ -89,7 +91,18 @@ export class SigningKeyService {
     const newest = this.signers[0]?.key;
     if (!newest || newest.algorithm !== this.config.tokens.algorithm) {
       const created = await this.createKey(this.loadedGeneration + 1, newest ? this.delayedActivation() : new Date());
-      if (created) this.logger.info({ kid: created.kid, algorithm: created.algorithm }, 'signing key created');
+      if (created) {
+        this.logger.info({ kid: created.kid, algorithm: created.algorithm }, 'signing key created');
+        this.auditLog?.record({
+          type: 'signing_key.rotated',
+          details: {
+            kid: created.kid,
+            algorithm: created.algorithm,
+            generation: created.generation,
+            reason: newest ? 'algorithm' : 'first',
+          },
+        });
+      }
       await this.reload();
     }
     if (!this.activeSigner()) throw new SigningKeyError('no signing key could be loaded');
@@ -123,6 +136,16 @@ export class SigningKeyService {
         data: { retiredAt: new Date(Date.now() - this.retentionMs() - 1000) },
       });
     }
+    this.auditLog?.record({
+      type: 'signing_key.rotated',
+      details: {
+        kid: created.kid,
+        algorithm: created.algorithm,
+        generation: created.generation,
+        reason: options.distrustOthers ? 'compromised' : 'rotation',
+        immediate: !!immediate,
+      },
+    });
     await this.reload();
     await this.pubsub?.publish(KEYS_TOPIC, created.kid).catch(() => {});
     return created;

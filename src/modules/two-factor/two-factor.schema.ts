@@ -1,4 +1,5 @@
 import { builder } from '../../graphql/builder.ts';
+import { recordEvent } from '../audit/record.ts';
 import { enforceRateLimit } from '../rate-limits/rate-limit.guard.ts';
 import type { TwoFactorSetup as TwoFactorSetupShape } from './two-factor.service.ts';
 
@@ -31,7 +32,9 @@ builder.mutationFields((t) => ({
     args: { otp: t.arg.string({ required: true }) },
     resolve: async (_root, { otp }, ctx) => {
       await enforceRateLimit(ctx, 'enableTwoFactor', ctx.viewer!.userId);
-      return ctx.services.twoFactor.enable(ctx.viewer!.userId, ctx.viewer!.sessionId, otp);
+      const codes = await ctx.services.twoFactor.enable(ctx.viewer!.userId, ctx.viewer!.sessionId, otp);
+      recordEvent(ctx, { type: 'two_factor.enabled', userId: ctx.viewer!.userId, sessionId: ctx.viewer!.sessionId });
+      return codes;
     },
   }),
   disableTwoFactor: t.boolean({
@@ -40,7 +43,8 @@ builder.mutationFields((t) => ({
     args: { otp: t.arg.string({ required: true }) },
     resolve: async (_root, { otp }, ctx) => {
       await enforceRateLimit(ctx, 'disableTwoFactor', ctx.viewer!.userId);
-      await ctx.services.twoFactor.disable(ctx.viewer!.userId, ctx.viewer!.sessionId, otp);
+      await ctx.services.twoFactor.disable(ctx.viewer!.userId, ctx.viewer!.sessionId, otp, ctx.client);
+      recordEvent(ctx, { type: 'two_factor.disabled', userId: ctx.viewer!.userId, sessionId: ctx.viewer!.sessionId });
       return true;
     },
   }),
@@ -50,7 +54,7 @@ builder.mutationFields((t) => ({
     args: { otp: t.arg.string({ required: true }) },
     resolve: async (_root, { otp }, ctx) => {
       await enforceRateLimit(ctx, 'regenerateRecoveryCodes', ctx.viewer!.userId);
-      return ctx.services.twoFactor.regenerateRecoveryCodes(ctx.viewer!.userId, otp);
+      return ctx.services.twoFactor.regenerateRecoveryCodes(ctx.viewer!.userId, otp, ctx.client);
     },
   }),
 }));

@@ -17,8 +17,9 @@ import { AppError } from '../../errors.ts';
 import type { Logger } from '../../log/logger.ts';
 import { twoFactorChangedMail } from '../../mail/mail.templates.ts';
 import type { MailOutbox } from '../../mail/outbox.service.ts';
+import type { AuditLog } from '../audit/audit-log.ts';
 import type { PasswordHasher } from '../passwords/password-hasher.ts';
-import type { SessionService } from '../sessions/session.service.ts';
+import type { ClientInfo, SessionService } from '../sessions/session.service.ts';
 import { NEW_CREDENTIAL_VERSION } from '../users/credential-version.ts';
 import type { UserRowCache } from '../users/user-rows.ts';
 
@@ -51,6 +52,7 @@ export class TwoFactorService {
     private readonly config: Config,
     private readonly logger: Logger,
     private readonly userRows: UserRowCache,
+    private readonly auditLog: AuditLog,
   ) {}
 
   async isEnabled(userId: string): Promise<boolean> {
@@ -123,8 +125,8 @@ export class TwoFactorService {
     });
   }
 
-  async disable(userId: string, currentSessionId: string, otp: string): Promise<void> {
-    if (!(await this.verifyCode(userId, otp))) throw new AppError('INVALID_OTP');
+  async disable(userId: string, currentSessionId: string, otp: string, client: ClientInfo | null = null): Promise<void> {
+    if (!(await this.verifyCode(userId, otp, client))) throw new AppError('INVALID_OTP');
     await this.db.$transaction(async (tx) => {
       await tx.recoveryCode.deleteMany({ where: { userId } });
       await tx.twoFactor.delete({ where: { userId } });
@@ -142,8 +144,8 @@ export class TwoFactorService {
     });
   }
 
-  async regenerateRecoveryCodes(userId: string, otp: string): Promise<string[]> {
-    if (!(await this.verifyCode(userId, otp))) throw new AppError('INVALID_OTP');
+  async regenerateRecoveryCodes(userId: string, otp: string, client: ClientInfo | null = null): Promise<string[]> {
+    if (!(await this.verifyCode(userId, otp, client))) throw new AppError('INVALID_OTP');
     const codes = createRecoveryCodes(RECOVERY_CODE_COUNT);
     await this.db.$transaction([
       this.db.recoveryCode.deleteMany({ where: { userId } }),
@@ -185,7 +187,7 @@ export class TwoFactorService {
    * A TOTP code (newer than the last accepted one) or an unused recovery code; either is used up
    * by this call. False when 2FA is not enabled.
    */
-  async verifyCode(userId: string, otp: string): Promise<boolean> {
+  async verifyCode(userId: string, otp: string, client: ClientInfo | null = null): Promise<boolean> {
     const row = await this.db.twoFactor.findUnique({ where: { userId }, select: { secret: true, enabledAt: true, lastTimeStep: true } });
     if (!row?.enabledAt || !row.secret) return false;
     const code = otp.trim();
@@ -207,7 +209,16 @@ export class TwoFactorService {
       where: { userId, codeHash: { in: hashes }, usedAt: null },
       data: { usedAt: new Date() },
     });
-    return used.count === 1;
+    if (used.count !== 1) return false;
+    const left = await this.db.recoveryCode.count({ where: { userId, usedAt: null } });
+    this.auditLog.record({
+      type: 'two_factor.recovery_code_used',
+      userId,
+      ip: client?.ip ?? null,
+      userAgent: client?.userAgent ?? null,
+      details: { remaining: left },
+    });
+    return true;
   }
 
   private async afterChange(userId: string, currentSessionId: string, enabled: boolean): Promise<void> {

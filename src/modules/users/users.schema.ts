@@ -2,6 +2,7 @@ import { UserStatus as UserStatusValues } from '../../generated/prisma/enums.ts'
 import { builder, holdsPermission, refusalFor } from '../../graphql/builder.ts';
 import { hiddenInSupergraph } from '../../graphql/federation.ts';
 import { actorOf, readable } from '../access/admin-fields.ts';
+import { recordEvent } from '../audit/record.ts';
 import { enforceRateLimit } from '../rate-limits/rate-limit.guard.ts';
 import { loadVisibleUser } from './user-references.ts';
 
@@ -77,7 +78,7 @@ const UserEdge = builder.objectRef<UserEdgeShape>('UserEdge').implement({
   }),
 });
 
-const PageInfo = builder.objectRef<{ hasNextPage: boolean; endCursor: string | null }>('PageInfo').implement({
+export const PageInfo = builder.objectRef<{ hasNextPage: boolean; endCursor: string | null }>('PageInfo').implement({
   description: 'Relay page information. Lists page forwards only (`first`/`after`).',
   // Other subgraphs page with Relay connections too: one PageInfo in the supergraph, defined alike by each.
   shareable: true,
@@ -155,6 +156,12 @@ builder.mutationField('createUser', (t) =>
         { ...input, policies: input.policies?.map(String), role: input.role?.toString() },
         query,
       );
+      // Signing up (anonymous) is a registration; an account made by someone signed in, a creation.
+      recordEvent(ctx, {
+        type: ctx.viewer ? 'user.created' : 'user.registered',
+        userId: user.id,
+        details: { status: user.status },
+      });
       // An anonymous registrant sees the new account as the account itself may (signed-in creators by their own rights).
       return ctx.viewer ? user : ctx.services.users.asSelf(user, ctx.client.ip);
     },
@@ -167,13 +174,26 @@ builder.mutationField('updateUser', (t) =>
     description: 'Changes a user within users:update. The last active administrator cannot be demoted or suspended (LAST_ADMIN).',
     authScopes: { permission: { resource: 'users', action: 'update' } },
     args: { id: t.arg.id({ required: true }), input: t.arg({ type: UpdateUserInput, required: true }) },
-    resolve: (query, _root, { id, input }, ctx) =>
-      ctx.services.users.updateUser(
+    resolve: async (query, _root, { id, input }, ctx) => {
+      const user = await ctx.services.users.updateUser(
         actorOf(ctx),
         String(id),
         { ...input, policies: input.policies?.map(String) ?? input.policies, role: input.role === null ? null : input.role?.toString() },
         query,
-      ),
+      );
+      const userId = String(id);
+      if (input.status) recordEvent(ctx, { type: 'user.status_changed', userId, details: { status: input.status } });
+      if (input.password) recordEvent(ctx, { type: 'password.changed', userId, details: { by: 'updateUser' } });
+      if (input.role !== undefined)
+        recordEvent(ctx, {
+          type: 'role.changed',
+          userId,
+          details: { action: 'assign', role: input.role === null ? null : String(input.role) },
+        });
+      if (input.policies)
+        recordEvent(ctx, { type: 'policy.changed', userId, details: { action: 'assign', policies: input.policies.length } });
+      return user;
+    },
   }),
 );
 
@@ -184,6 +204,7 @@ builder.mutationField('deleteUser', (t) =>
     args: { id: t.arg.id({ required: true }) },
     resolve: async (_root, { id }, ctx) => {
       await ctx.services.users.deleteUser(actorOf(ctx), String(id));
+      recordEvent(ctx, { type: 'user.deleted', userId: String(id) });
       return true;
     },
   }),
