@@ -155,7 +155,7 @@ export async function createServices({ config, secret, db, mail, logger }: Depen
       invitations: new InvitationService(db, passwordHasher, users, mailOutbox, config, logger, userRows),
       emailChange: new EmailChangeService(db, passwordHasher, sessions, mailOutbox, config, logger, userRows),
       auth,
-      sso: new SsoService(db, auth, twoFactor, config, logger, deriveKey(secret, 'sso-state-aes-256-gcm'), mailOutbox),
+      sso: new SsoService(db, auth, twoFactor, config, logger, deriveKey(secret, 'sso-state-aes-256-gcm'), mailOutbox, auditLog),
       twoFactor,
       health: new HealthService(db, limiterStore),
       rateLimits: new RateLimitService(limiterStore, config.rateLimits.operations, hashSubject, knownIps),

@@ -69,6 +69,22 @@ describe('register', () => {
 
     // Single use.
     expect((await app.client.request(VerifyEmailDocument, { token })).code).toBe('INVALID_TOKEN');
+
+    // The audit log: the attempt (by the address's keyed hash only), the verification, the refused and the good login.
+    await app.services.auditLog.flush();
+    const events = await app.db.authEvent.findMany({ where: { OR: [{ userId: user.id }, { type: 'user.registered' }] } });
+    expect(events.some((e) => e.type === 'user.email_verified' && e.userId === user.id)).toBe(true);
+    expect(
+      events.some(
+        (e) =>
+          e.type === 'login.failed' && e.userId === user.id && (e.details as { reason?: string } | null)?.reason === 'email_not_verified',
+      ),
+    ).toBe(true);
+    expect(events.some((e) => e.type === 'login.succeeded' && e.userId === user.id)).toBe(true);
+    const registered = events.filter((e) => e.type === 'user.registered');
+    expect(registered.length).toBeGreaterThan(0);
+    expect(JSON.stringify(registered)).not.toContain(email);
+    expect(registered.some((e) => e.subjectHash && e.userId === null)).toBe(true);
   });
 
   it('a taken address answers true, creates no second account, and mails its owner a notice', async () => {

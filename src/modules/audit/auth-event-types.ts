@@ -19,12 +19,22 @@ export const AUTH_EVENT_TYPES = [
   'two_factor.enabled',
   'two_factor.disabled',
   'two_factor.recovery_code_used',
-  // Accounts (registration and invitation are recorded by their own flows)
+  // Accounts
   'user.created',
   'user.registered',
   'user.invited',
+  'user.invite_accepted',
+  'user.email_verified',
+  'email.change_requested',
+  'email.changed',
   'user.status_changed',
   'user.deleted',
+  // Single sign-on
+  'sso.login',
+  'sso.user_created',
+  'sso.identity_linked',
+  'sso.identity_unlinked',
+  'sso.refused',
   // Access control and keys
   'role.changed',
   'policy.changed',
@@ -64,6 +74,11 @@ export const SECURITY_EVENT_TYPES: readonly AuthEventType[] = [
   'two_factor.disabled',
   'two_factor.recovery_code_used',
   'lockout.triggered',
+  'email.change_requested',
+  'email.changed',
+  'sso.login',
+  'sso.identity_linked',
+  'sso.identity_unlinked',
 ];
 
 /** Scalar details only, small: never a secret, token, password or clear-text unknown address. */

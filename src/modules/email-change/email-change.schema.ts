@@ -1,4 +1,5 @@
 import { builder } from '../../graphql/builder.ts';
+import { recordEvent } from '../audit/record.ts';
 import { enforceRateLimit, tokenSubject } from '../rate-limits/rate-limit.guard.ts';
 
 builder.mutationFields((t) => ({
@@ -24,6 +25,7 @@ builder.mutationFields((t) => ({
         password,
         verificationUrl,
       });
+      recordEvent(ctx, { type: 'email.change_requested', userId: viewer.userId, sessionId: viewer.sessionId });
       return true;
     },
   }),
@@ -33,7 +35,8 @@ builder.mutationFields((t) => ({
     args: { token: t.arg.string({ required: true }) },
     resolve: async (_root, { token }, ctx) => {
       await enforceRateLimit(ctx, 'confirmEmailChange', tokenSubject(token));
-      await ctx.services.emailChange.confirmEmailChange(token);
+      const userId = await ctx.services.emailChange.confirmEmailChange(token);
+      recordEvent(ctx, { type: 'email.changed', userId });
       return true;
     },
   }),

@@ -83,7 +83,7 @@ export class EmailChangeService {
    * Makes the new address the account's, once. EMAIL_TAKEN when another account holds it by now
    * (the token then stays usable, in case that account goes away before it expires).
    */
-  async confirmEmailChange(token: string): Promise<void> {
+  async confirmEmailChange(token: string): Promise<string> {
     const row = await findEmailToken(this.db, token, 'EMAIL_CHANGE', 'ACTIVE');
     try {
       await this.db.$transaction(async (tx) => {
@@ -105,6 +105,7 @@ export class EmailChangeService {
     await this.userRows.changed([row.userId]);
     await this.sessions.revokeUserSessions(row.userId, 'email-change', row.sessionId ?? undefined);
     this.logger.info({ userId: row.userId }, 'email changed');
+    return row.userId;
   }
 
   /** Every mail of this service leaves through here, inside the transaction of the rows it is about. */

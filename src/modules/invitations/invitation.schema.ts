@@ -1,5 +1,6 @@
 import { builder } from '../../graphql/builder.ts';
 import { hiddenInSupergraph } from '../../graphql/federation.ts';
+import { recordEvent } from '../audit/record.ts';
 import { enforceRateLimit, tokenSubject } from '../rate-limits/rate-limit.guard.ts';
 
 builder.mutationFields((t) => ({
@@ -24,6 +25,12 @@ builder.mutationFields((t) => ({
         policyIds: policyIds?.map(String),
         inviteUrl,
       });
+      recordEvent(ctx, {
+        type: 'user.invited',
+        email,
+        actorId: ctx.viewer?.userId ?? null,
+        details: { roleId: roleId?.toString() ?? null },
+      });
       return true;
     },
   }),
@@ -36,7 +43,8 @@ builder.mutationFields((t) => ({
     },
     resolve: async (_root, { token, password }, ctx) => {
       await enforceRateLimit(ctx, 'acceptInvite', tokenSubject(token));
-      await ctx.services.invitations.acceptInvite(token, password);
+      const userId = await ctx.services.invitations.acceptInvite(token, password);
+      recordEvent(ctx, { type: 'user.invite_accepted', userId });
       return true;
     },
   }),

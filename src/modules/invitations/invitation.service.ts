@@ -80,7 +80,7 @@ export class InvitationService {
   }
 
   /** Sets the invitee's password and makes them ACTIVE; the token works once. It does not sign in. */
-  async acceptInvite(token: string, password: string): Promise<void> {
+  async acceptInvite(token: string, password: string): Promise<string> {
     checkNewPassword(password, this.config.passwords);
     const row = await findEmailToken(this.db, token, 'INVITE', 'INVITED');
     const passwordHash = await this.hasher.hash(password, 'standard');
@@ -94,6 +94,7 @@ export class InvitationService {
       await voidEmailTokens(tx, row.userId, ['INVITE']);
     });
     await this.userRows.changed([row.userId]);
+    return row.userId;
   }
 
   private async mailInvitation(

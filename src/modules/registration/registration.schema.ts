@@ -1,4 +1,5 @@
 import { builder } from '../../graphql/builder.ts';
+import { recordEvent } from '../audit/record.ts';
 import { enforceRateLimit, tokenSubject } from '../rate-limits/rate-limit.guard.ts';
 
 const VERIFICATION_URL =
@@ -16,6 +17,8 @@ builder.mutationFields((t) => ({
     resolve: async (_root, { email, password, verificationUrl }, ctx) => {
       await enforceRateLimit(ctx, 'register', email);
       await ctx.services.registration.register({ email, password, verificationUrl, ip: ctx.client.ip });
+      // The address is kept only as its keyed hash: the event says an attempt was made, not whether it was new.
+      recordEvent(ctx, { type: 'user.registered', email });
       return true;
     },
   }),
@@ -25,7 +28,8 @@ builder.mutationFields((t) => ({
     args: { token: t.arg.string({ required: true }) },
     resolve: async (_root, { token }, ctx) => {
       await enforceRateLimit(ctx, 'verifyEmail', tokenSubject(token));
-      await ctx.services.registration.verifyEmail(token);
+      const userId = await ctx.services.registration.verifyEmail(token);
+      recordEvent(ctx, { type: 'user.email_verified', userId });
       return true;
     },
   }),

@@ -128,7 +128,7 @@ export class RegistrationService {
   }
 
   /** Makes an UNVERIFIED account ACTIVE; the token works once, and only for the address it was mailed to. */
-  async verifyEmail(token: string): Promise<void> {
+  async verifyEmail(token: string): Promise<string> {
     const row = await findEmailToken(this.db, token, 'VERIFY_EMAIL', 'UNVERIFIED');
     await this.db.$transaction(async (tx) => {
       if (!(await claimEmailToken(tx, row.id))) throw new AppError('INVALID_TOKEN');
@@ -140,6 +140,7 @@ export class RegistrationService {
       await voidEmailTokens(tx, row.userId, ['VERIFY_EMAIL']);
     });
     await this.userRows.changed([row.userId]);
+    return row.userId;
   }
 
   private async mailVerification(

@@ -6,7 +6,7 @@ import { dateOrNull, MS, queryRows, TS } from '../../db/raw.ts';
 import { AppError } from '../../errors.ts';
 import type { Prisma } from '../../generated/prisma/client.ts';
 import type { AuthMode, SessionTokenKind, UserStatus } from '../../generated/prisma/enums.ts';
-import { type AccessService, USER_GRANTS, type UserGrants } from '../access/access.service.ts';
+import type { AccessService, UserGrants } from '../access/access.service.ts';
 import type { AuditLog } from '../audit/audit-log.ts';
 import type { SigningKeyService } from '../signing-keys/signing-key.service.ts';
 import type { Revocation, RevocationService } from './revocation.service.ts';

@@ -9,6 +9,8 @@ import type { Logger } from '../../log/logger.ts';
 import { identityLinkedMail } from '../../mail/mail.templates.ts';
 import type { MailOutbox } from '../../mail/outbox.service.ts';
 import { DEFAULT_POLICIES } from '../access/access.bootstrap.ts';
+import type { AuditLog } from '../audit/audit-log.ts';
+import type { AuthEventType } from '../audit/auth-event-types.ts';
 import type { AuthService } from '../auth/auth.service.ts';
 import type { ClientInfo, IssuedCredentials } from '../sessions/session.service.ts';
 import type { TwoFactorService } from '../two-factor/two-factor.service.ts';
@@ -22,6 +24,14 @@ export const LOGIN_CODE_TTL_SECONDS = 60;
 const MODES: readonly AuthMode[] = ['JSON', 'COOKIE', 'SESSION'];
 
 /** An event of single sign-on, for the audit log. */
+const SSO_AUDIT_TYPES = {
+  'sso.login': 'sso.login',
+  'sso.user-created': 'sso.user_created',
+  'sso.identity-linked': 'sso.identity_linked',
+  'sso.identity-unlinked': 'sso.identity_unlinked',
+  'sso.refused': 'sso.refused',
+} as const satisfies Record<SsoEvent['type'], AuthEventType>;
+
 export interface SsoEvent {
   type: 'sso.login' | 'sso.user-created' | 'sso.identity-linked' | 'sso.identity-unlinked' | 'sso.refused';
   provider: string;
@@ -56,6 +66,7 @@ export class SsoService {
     /** Seals the browser's state cookie (derived from SECRET). */
     private readonly stateKey: Uint8Array,
     private readonly outbox: MailOutbox,
+    private readonly auditLog: AuditLog,
   ) {
     for (const provider of config.authProviders) {
       this.clients.set(provider.name, new ProviderClient(provider, this.callbackUrl(provider.name)));
@@ -238,12 +249,16 @@ export class SsoService {
     if (removed) this.record({ type: 'sso.identity-unlinked', provider: name, userId, ip });
   }
 
-  /**
-   * The one place single sign-on events leave this service. The audit log (built in parallel) is
-   * to be wired here; until then they are logged, without tokens or addresses.
-   */
+  /** The one place single sign-on events leave this service: the log and the audit log, without tokens or addresses. */
   record(event: SsoEvent): void {
     this.logger.info({ event: event.type, provider: event.provider, userId: event.userId, code: event.code }, 'single sign-on');
+    this.auditLog.record({
+      type: SSO_AUDIT_TYPES[event.type],
+      outcome: event.type === 'sso.refused' ? 'failure' : 'success',
+      userId: event.userId,
+      ip: event.ip,
+      details: { provider: event.provider, ...(event.code ? { code: event.code } : {}) },
+    });
   }
 
   private client(name: string): ProviderClient {
