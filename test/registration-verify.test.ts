@@ -87,6 +87,23 @@ describe('register', () => {
     expect(registered.some((e) => e.subjectHash && e.userId === null)).toBe(true);
   });
 
+  it('a second registration of an unverified address replaces the first one: a pre-registered password never wins', async () => {
+    const email = uniqueEmail('prehijack');
+    const attackerPassword = 'the attacker chose this one';
+    const first = await app.client.request(SelfRegisterDocument, { email, password: attackerPassword });
+    expect(first.data?.register).toBe(true);
+    const { token: attackerLink } = await verificationToken(email, 1);
+    // The owner registers too: a new link, with their password, and the earlier one is void.
+    await register(email);
+    const { token: ownerLink } = await verificationToken(email, 2);
+    expect((await app.client.request(VerifyEmailDocument, { token: attackerLink })).code).toBe('INVALID_TOKEN');
+    expect((await app.client.request(VerifyEmailDocument, { token: ownerLink })).data?.verifyEmail).toBe(true);
+    expect((await app.client.request(LoginDocument, { email, password: attackerPassword })).code).toBe('INVALID_CREDENTIALS');
+    const login = await app.client.request(LoginDocument, { email, password: TEST_PASSWORD });
+    expect(login.errors).toBeUndefined();
+    expect(await app.db.user.count({ where: { email } })).toBe(1);
+  });
+
   it('a taken address answers true, creates no second account, and mails its owner a notice', async () => {
     const owner = await registerUser(app);
     const res = await app.client.request(SelfRegisterDocument, { email: owner.email.toUpperCase(), password: 'another passphrase 123' });

@@ -11,6 +11,7 @@ import type { AccessService } from '../access/access.service.ts';
 import { claimEmailToken, findEmailToken, issueEmailToken, voidEmailTokens } from '../email-tokens/email-tokens.ts';
 import { buildAllowedLink, checkAllowedUrl, type LinkSource } from '../password-reset/reset-url.ts';
 import type { PasswordHasher } from '../passwords/password-hasher.ts';
+import { NEW_CREDENTIAL_VERSION } from '../users/credential-version.ts';
 import type { UserRowCache } from '../users/user-rows.ts';
 import { checkNewPassword, normalizeEmail } from '../users/users.validation.ts';
 
@@ -71,7 +72,12 @@ export class RegistrationService {
     roleId: string | null,
     verificationUrl: string | null | undefined,
   ): Promise<void> {
-    const taken = await this.db.user.findUnique({ where: { email }, select: { id: true } });
+    const taken = await this.db.user.findUnique({ where: { email }, select: { id: true, status: true } });
+    // Not yet verified: nobody has proven they own the address, so the first registrant's password
+    // must not win. The newest registration's password replaces it, and only the newest link works
+    // (the credential version voids older ones): whoever opens the mailbox activates the password
+    // of the registration whose link they open, never one chosen earlier by someone else.
+    if (taken?.status === 'UNVERIFIED' && (await this.replaceUnverified(taken.id, email, passwordHash, verificationUrl))) return;
     if (!taken) {
       try {
         await this.createUnverified(email, passwordHash, policyIds, roleId, verificationUrl);
@@ -83,6 +89,30 @@ export class RegistrationService {
     }
     await this.transaction((tx) => this.queueMail(tx, { ...registrationAttemptMail(email), kind: 'registration-attempt' }));
     this.logger.info('registration attempted with an address that has an account');
+  }
+
+  /** False when the account left UNVERIFIED meanwhile (verified, or changed by an administrator). */
+  private async replaceUnverified(
+    userId: string,
+    email: string,
+    passwordHash: string,
+    verificationUrl: string | null | undefined,
+  ): Promise<boolean> {
+    const replaced = await this.transaction(async (tx) => {
+      const [user] = await tx.user.updateManyAndReturn({
+        where: { id: userId, status: 'UNVERIFIED', email },
+        data: { passwordHash, passwordChangedAt: new Date(), ...NEW_CREDENTIAL_VERSION },
+        select: { id: true, credentialVersion: true },
+      });
+      if (!user) return false;
+      await this.mailVerification(tx, { id: user.id, email, credentialVersion: user.credentialVersion }, verificationUrl);
+      return true;
+    });
+    if (replaced) {
+      await this.userRows.changed([userId]);
+      this.logger.info({ userId }, 'registration repeated for an unverified account: new password, new link');
+    }
+    return replaced;
   }
 
   private async createUnverified(
