@@ -15,6 +15,7 @@ import {
 } from './generated/graphql.ts';
 import { loginAsAdmin, registerUser } from './helpers/factories.ts';
 import { freePort } from './helpers/free-port.ts';
+import { waitForNthMail } from './helpers/mail-links.ts';
 import { TestBrowser } from './helpers/sso-browser.ts';
 import { CLIENT_ID, CLIENT_SECRET, startOAuthProvider, startOidcProvider, type TestProvider } from './helpers/sso-providers.ts';
 import { startTestApp, TEST_PASSWORD, type TestApp, uniqueEmail } from './helpers/test-app.ts';
@@ -160,20 +161,31 @@ describe('single sign-on with OpenID Connect', () => {
 
   it('reaches an existing account by a verified email at a trusted provider, not by an unverified one', async () => {
     const owner = await registerUser(app);
+    // An account whose owner never proved the address (a public createUser) is not linked by email:
+    // whoever created it first would otherwise share it with the address's owner.
+    const proven = account(oidc, { email: owner.email, verified: true });
+    expect((await signIn('corp', proven.login)).appUrl.searchParams.get('error')).toBe('EMAIL_TAKEN');
+    expect(await app.db.identity.count({ where: { userId: owner.id } })).toBe(0);
+    // The owner proves the address (a password reset through its mail does).
+    await app.client.request(RequestPasswordResetDocument, { email: owner.email });
+    const resetMail = await app.smtp.waitForMail(owner.email);
+    const reset = new URL(/https?:\/\/\S+/.exec(resetMail.text ?? '')?.[0] as string).searchParams.get('token') as string;
+    expect((await app.client.request(ResetPasswordDocument, { token: reset, password: TEST_PASSWORD })).errors).toBeUndefined();
+
     const unverified = account(oidc, { email: owner.email, verified: false });
     const refused = await signIn('corp', unverified.login);
     expect(refused.appUrl.searchParams.get('error')).toBe('EMAIL_TAKEN');
     expect(await app.db.identity.count({ where: { userId: owner.id } })).toBe(0);
 
     // The same verified address at a provider not trusted for it: refused too.
-    const verified = account(oidc, { email: owner.email, verified: true });
+    const verified = proven;
     expect((await signIn('closed', verified.login)).appUrl.searchParams.get('error')).toBe('EMAIL_TAKEN');
 
     const linked = await signIn('corp', verified.login);
     const res = await exchange(linked.appUrl.searchParams.get('code') as string);
     expect(res.data?.exchangeLoginCode.user.id).toBe(owner.id);
     expect(await app.db.identity.count({ where: { userId: owner.id, provider: 'corp', subject: verified.login } })).toBe(1);
-    expect((await app.smtp.waitForMail(owner.email)).subject).toBe('Corporate SSO sign-in linked to your account');
+    expect(await waitForNthMail(app.smtp, owner.email, 2).then((m) => m.subject)).toBe('Corporate SSO sign-in linked to your account');
   });
 
   it('sets the cookies of COOKIE and SESSION modes as password login does', async () => {

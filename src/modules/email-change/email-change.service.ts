@@ -91,7 +91,7 @@ export class EmailChangeService {
         // Under the version the request was made with: a new password or address since voids it.
         const changed = await tx.user.updateMany({
           where: { id: row.userId, status: 'ACTIVE', credentialVersion: row.credentialVersion },
-          data: { email: row.email, ...NEW_CREDENTIAL_VERSION },
+          data: { email: row.email, emailVerifiedAt: new Date(), ...NEW_CREDENTIAL_VERSION },
         });
         if (changed.count !== 1) throw new AppError('INVALID_TOKEN');
         // The new version already voids reset links; marking them used says so in the rows too.

@@ -88,7 +88,7 @@ export class InvitationService {
       if (!(await claimEmailToken(tx, row.id))) throw new AppError('INVALID_TOKEN');
       const accepted = await tx.user.updateMany({
         where: { id: row.userId, status: 'INVITED', email: row.email, credentialVersion: row.credentialVersion },
-        data: { status: 'ACTIVE', passwordHash, passwordChangedAt: new Date(), ...NEW_CREDENTIAL_VERSION },
+        data: { status: 'ACTIVE', passwordHash, passwordChangedAt: new Date(), emailVerifiedAt: new Date(), ...NEW_CREDENTIAL_VERSION },
       });
       if (accepted.count !== 1) throw new AppError('INVALID_TOKEN');
       await voidEmailTokens(tx, row.userId, ['INVITE']);

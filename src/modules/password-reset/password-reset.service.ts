@@ -112,7 +112,7 @@ export class PasswordResetService {
       // Only under the version the link was mailed with: a change committed meanwhile voids it.
       this.db.user.updateMany({
         where: { id: row.userId, credentialVersion: row.credentialVersion },
-        data: { passwordHash, passwordChangedAt: now, ...NEW_CREDENTIAL_VERSION },
+        data: { passwordHash, passwordChangedAt: now, emailVerifiedAt: now, ...NEW_CREDENTIAL_VERSION },
       }),
       this.db.passwordResetToken.updateMany({ where: { userId: row.userId, usedAt: null }, data: { usedAt: now } }),
     ]);

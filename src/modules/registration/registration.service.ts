@@ -164,7 +164,7 @@ export class RegistrationService {
       if (!(await claimEmailToken(tx, row.id))) throw new AppError('INVALID_TOKEN');
       const activated = await tx.user.updateMany({
         where: { id: row.userId, status: 'UNVERIFIED', email: row.email, credentialVersion: row.credentialVersion },
-        data: { status: 'ACTIVE' },
+        data: { status: 'ACTIVE', emailVerifiedAt: new Date() },
       });
       if (activated.count !== 1) throw new AppError('INVALID_TOKEN');
       await voidEmailTokens(tx, row.userId, ['VERIFY_EMAIL']);

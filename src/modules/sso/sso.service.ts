@@ -268,7 +268,7 @@ export class SsoService {
   }
 
   private async findOrCreateUser(provider: AuthProviderConfig, profile: ExternalProfile, client: ClientInfo) {
-    const select = { id: true, email: true, status: true, credentialVersion: true } as const;
+    const select = { id: true, email: true, status: true, credentialVersion: true, emailVerifiedAt: true } as const;
     const identity = await this.db.identity.findUnique({
       where: { provider_subject: { provider: provider.name, subject: profile.subject } },
       select: { id: true, user: { select } },
@@ -281,8 +281,11 @@ export class SsoService {
     const existing = email ? await this.db.user.findUnique({ where: { email }, select }) : null;
     if (existing) {
       // Someone who controls an address at the provider is not thereby the account's owner: only
-      // a verified address at a provider trusted for it links; otherwise the owner links it.
-      if (!provider.trustEmail || !profile.emailVerified) throw new AppError('EMAIL_TAKEN');
+      // a verified address at a provider trusted for it links, and only to an active account whose
+      // owner has proven the address too (else whoever created the account first, e.g. through a
+      // public createUser, would share it with the address's owner); otherwise the owner links it.
+      if (!provider.trustEmail || !profile.emailVerified || existing.status !== 'ACTIVE' || !existing.emailVerifiedAt)
+        throw new AppError('EMAIL_TAKEN');
       await this.createIdentity(existing.id, provider, profile);
       this.record({ type: 'sso.identity-linked', provider: provider.name, userId: existing.id, ip: client.ip });
       return existing;
@@ -313,6 +316,8 @@ export class SsoService {
         data: {
           email,
           passwordHash: null,
+          // The provider vouches for the address only where it is trusted to (_TRUST_EMAIL).
+          emailVerifiedAt: provider.trustEmail && profile.emailVerified ? new Date() : null,
           status: 'ACTIVE',
           roleId: role?.id ?? null,
           policies: { create: policies.map((p) => ({ policyId: p.id })) },
