@@ -1,7 +1,9 @@
 // npm run audit:tail [-- --limit 20] [--email <email>] [--type <type>] [--follow]: prints the newest audit events
 // (oldest of them first), one JSON object per line; --follow keeps printing new ones every 2 seconds until Ctrl-C.
 // With the embedded database the server must be stopped (PGlite takes no lock), so --follow is for PostgreSQL.
+
 import { AUTH_EVENT_TYPES } from '../src/modules/audit/auth-event-types.ts';
+import { normalizeEmail } from '../src/modules/users/users.validation.ts';
 import { openCliContext, parseOptions, runCli, UsageError } from './cli-context.ts';
 
 const USAGE = 'Usage: npm run audit:tail [-- --limit <1-1000>] [--email <email>] [--type <event type>] [--follow]';
@@ -24,7 +26,7 @@ runCli(USAGE, async (args) => {
     const where: Record<string, unknown> = type ? { type } : {};
     if (typeof options.email === 'string') {
       // An account's events by its id; attempts on an address without an account by the address's keyed hash.
-      const email = options.email.trim().toLowerCase();
+      const email = normalizeEmail(options.email);
       const user = await cli.db.user.findUnique({ where: { email }, select: { id: true } });
       where.OR = [...(user ? [{ userId: user.id }] : []), { subjectHash: cli.auditLog.hashEmail(email) }];
     }

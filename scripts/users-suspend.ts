@@ -2,6 +2,7 @@
 // database, for an operator locked out of the API (a compromised administrator, say). Running servers refuse the
 // account's access tokens within REVOCATION_POLL_INTERVAL. Recorded in the audit log (user.status_changed, via cli).
 // Undo with updateUser(status: ACTIVE) through the API.
+import { normalizeEmail } from '../src/modules/users/users.validation.ts';
 import { openCliContext, parseOptions, runCli, UsageError } from './cli-context.ts';
 
 const USAGE = 'Usage: npm run users:suspend -- --email <email>';
@@ -9,7 +10,7 @@ const USAGE = 'Usage: npm run users:suspend -- --email <email>';
 runCli(USAGE, async (args) => {
   const options = parseOptions(args, ['email']);
   if (typeof options.email !== 'string') throw new UsageError('--email is required.');
-  const email = options.email.trim().toLowerCase();
+  const email = normalizeEmail(options.email);
   const cli = await openCliContext();
   try {
     const user = await cli.db.user.findUnique({ where: { email }, select: { id: true, status: true } });

@@ -4,8 +4,7 @@ import type { Database } from './client.ts';
  * Plain parameterised SQL on the pool beneath Prisma, for the hot paths only (a refresh, a login's
  * session write, the viewer's row): Prisma's query interpreter spends several times the CPU of
  * the statement itself there (about 0.17 ms against 0.05 ms per query, measured on these
- * machines). Statements stay unnamed: the embedded database multiplexes pooled connections onto
- * one backend, where named prepared statements of two connections would collide.
+ * machines). Statements are unnamed (no per-connection prepared-statement cache to manage).
  *
  * Prisma keeps DateTime columns as `timestamp(3)` in UTC: parameters are passed through `TS(n)`
  * and columns read through `MS(column)` (milliseconds since the epoch), so neither the server's

@@ -18,6 +18,8 @@ interface ClaimedRow {
   sealedMessage: string;
   messageId: string;
   attempts: number;
+  /** The lease this claim wrote: the row is still ours while it holds it. */
+  leaseUntil: Date;
 }
 
 /**
@@ -121,10 +123,10 @@ export class OutboxSender {
     this.timer.unref();
   }
 
-  private claim(): Promise<ClaimedRow[]> {
+  private async claim(): Promise<ClaimedRow[]> {
     const now = new Date();
     const leaseUntil = new Date(now.getTime() + this.leaseMs);
-    return this.db.$queryRaw<ClaimedRow[]>`
+    const rows = await this.db.$queryRaw<Omit<ClaimedRow, 'leaseUntil'>[]>`
       UPDATE "MailOutbox" SET "leaseUntil" = ${utc(leaseUntil)}, "attempts" = "attempts" + 1
       WHERE "id" IN (
         SELECT "id" FROM "MailOutbox"
@@ -134,6 +136,7 @@ export class OutboxSender {
         LIMIT ${BATCH}
         FOR UPDATE SKIP LOCKED)
       RETURNING "id", "kind", "sealedMessage", "messageId", "attempts"`;
+    return rows.map((row) => ({ ...row, leaseUntil }));
   }
 
   /** How long until the earliest pending row may be claimed, at most the poll interval. */
@@ -150,8 +153,9 @@ export class OutboxSender {
   }
 
   private async deliver(row: ClaimedRow): Promise<void> {
-    // Only while the claim is still ours: the attempt count changes with every claim.
-    const ours = { id: row.id, status: 'PENDING' as const, attempts: row.attempts };
+    // Only while the claim is still ours: every claim writes its own lease time (an administrator's
+    // retry resets the attempt count, so that alone could match a later claim).
+    const ours = { id: row.id, status: 'PENDING' as const, attempts: row.attempts, leaseUntil: row.leaseUntil };
     let message: ReturnType<typeof openMessage>;
     try {
       message = openMessage(this.key, row.id, row.sealedMessage);
@@ -180,7 +184,7 @@ export class OutboxSender {
   }
 
   private async recordFailure(row: ClaimedRow, lastError: string): Promise<void> {
-    const ours = { id: row.id, status: 'PENDING' as const, attempts: row.attempts };
+    const ours = { id: row.id, status: 'PENDING' as const, attempts: row.attempts, leaseUntil: row.leaseUntil };
     const fields = { mailId: row.id, kind: row.kind, attempts: row.attempts, error: lastError };
     if (row.attempts >= this.settings.maxAttempts) {
       await this.db.mailOutbox.updateMany({ where: ours, data: { status: 'FAILED', failedAt: new Date(), leaseUntil: null, lastError } });
