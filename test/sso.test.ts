@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   AuthProvidersDocument,
   ChangePasswordDocument,
+  ConfirmLinkIdentityDocument,
   ExchangeLoginCodeDocument,
   LinkIdentityDocument,
   LoginDocument,
@@ -427,7 +428,14 @@ describe('linking identities from a signed-in session', () => {
     const link = await app.client.request(LinkIdentityDocument, { provider: 'hub', redirect: APP }, { token });
     expect(link.errors).toBeUndefined();
     const { appUrl } = await new TestBrowser(APP).navigate(link.data?.linkIdentity as string, external.login);
-    expect(appUrl?.searchParams.get('linked')).toBe('hub');
+    expect(appUrl?.searchParams.get('provider')).toBe('hub');
+    const code = appUrl?.searchParams.get('link_code') as string;
+    // The callback links nothing: only the session that asked, confirming, does.
+    expect(await app.db.identity.count({ where: { userId: owner.id } })).toBe(0);
+    const confirmed = await app.client.request(ConfirmLinkIdentityDocument, { code }, { token });
+    expect(confirmed.data?.confirmLinkIdentity).toBe(true);
+    // The code works once.
+    expect((await app.client.request(ConfirmLinkIdentityDocument, { code }, { token })).code).toBe('INVALID_TOKEN');
     // The owner hears of the new way into the account.
     expect((await app.smtp.waitForMail(owner.email)).subject).toBe('Hub sign-in linked to your account');
     // The ticket worked once.
@@ -452,6 +460,53 @@ describe('linking identities from a signed-in session', () => {
     const link = await app.client.request(LinkIdentityDocument, { provider: 'corp' }, { token: res.data?.login.accessToken as string });
     const { appUrl } = await new TestBrowser(APP).navigate(link.data?.linkIdentity as string, login);
     expect(appUrl?.searchParams.get('error')).toBe('SSO_IDENTITY_TAKEN');
+  });
+
+  it('does not attach a victim identity to the account that minted the link URL (login CSRF by linking)', async () => {
+    const attacker = await registerUser(app);
+    const attackerLogin = await app.client.request(LoginDocument, { email: attacker.email, password: TEST_PASSWORD, mode: 'JSON' });
+    const attackerToken = attackerLogin.data?.login.accessToken as string;
+    const victim = await registerUser(app);
+    const victimLogin = await app.client.request(LoginDocument, { email: victim.email, password: TEST_PASSWORD, mode: 'JSON' });
+    const victimToken = victimLogin.data?.login.accessToken as string;
+    const victimAtProvider = account(oauth);
+
+    // The attacker mints a link URL and gets the victim's browser (signed in at the provider) to open it.
+    const link = await app.client.request(LinkIdentityDocument, { provider: 'hub', redirect: APP }, { token: attackerToken });
+    const { appUrl } = await new TestBrowser(APP).navigate(link.data?.linkIdentity as string, victimAtProvider.login);
+    expect(appUrl?.searchParams.get('error')).toBeNull();
+    // Before the fix the callback linked here, to the attacker's account.
+    expect(await app.db.identity.count({ where: { provider: 'hub', userId: { in: [attacker.id, victim.id] } } })).toBe(0);
+
+    // The code lands in the victim's app, which confirms it from the victim's session: refused, and spent.
+    const code = appUrl?.searchParams.get('link_code') as string;
+    expect((await app.client.request(ConfirmLinkIdentityDocument, { code }, { token: victimToken })).code).toBe('SSO_STATE_INVALID');
+    // Had the attacker got hold of the code afterwards, their own session could not use it either.
+    expect((await app.client.request(ConfirmLinkIdentityDocument, { code }, { token: attackerToken })).code).toBe('INVALID_TOKEN');
+    expect(await app.db.identity.count({ where: { provider: 'hub', userId: { in: [attacker.id, victim.id] } } })).toBe(0);
+
+    // The victim's later sign-in with the provider does not land in the attacker's account.
+    const later = await signIn('hub', victimAtProvider.login);
+    const res = await exchange(later.appUrl.searchParams.get('code') as string);
+    expect(res.data?.exchangeLoginCode.user.id).not.toBe(attacker.id);
+  });
+
+  it('confirms a pending link only from the session that asked, and only signed in', async () => {
+    const owner = await registerUser(app);
+    const first = await app.client.request(LoginDocument, { email: owner.email, password: TEST_PASSWORD, mode: 'JSON' });
+    const second = await app.client.request(LoginDocument, { email: owner.email, password: TEST_PASSWORD, mode: 'JSON' });
+    const external = account(oauth);
+    const link = await app.client.request(LinkIdentityDocument, { provider: 'hub' }, { token: first.data?.login.accessToken as string });
+    const { appUrl } = await new TestBrowser(APP).navigate(link.data?.linkIdentity as string, external.login);
+    const code = appUrl?.searchParams.get('link_code') as string;
+    // Without a viewer the code is not even looked at (and not spent).
+    expect((await app.client.request(ConfirmLinkIdentityDocument, { code })).code).toBe('UNAUTHENTICATED');
+    // The same user from another session: refused, and the code is spent.
+    const other = await app.client.request(ConfirmLinkIdentityDocument, { code }, { token: second.data?.login.accessToken as string });
+    expect(other.code).toBe('SSO_STATE_INVALID');
+    const late = await app.client.request(ConfirmLinkIdentityDocument, { code }, { token: first.data?.login.accessToken as string });
+    expect(late.code).toBe('INVALID_TOKEN');
+    expect(await app.db.identity.count({ where: { userId: owner.id } })).toBe(0);
   });
 
   it('refuses linkIdentity without a session and with a foreign redirect', async () => {

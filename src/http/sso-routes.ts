@@ -16,7 +16,8 @@ import type { FixedRoute } from './router.ts';
  * `/auth/login/<name>/callback` receives the provider's answer. Both are top-level GET
  * navigations, outside GraphQL and its CSRF check; what protects the callback against login CSRF
  * is the state bound to the browser's sealed cookie (see sso-state.ts). Every outcome is a 303 to
- * an allow-listed redirect, carrying a login code, or `error=<documented code>`, and never a token.
+ * an allow-listed redirect, carrying a login code or a pending-link code, or `error=<documented code>`,
+ * and never a token.
  */
 export function ssoRoutes(config: Config, services: Services, logger: Logger): [string, FixedRoute][] {
   const routes: [string, FixedRoute][] = [];
@@ -52,7 +53,9 @@ export function ssoRoutes(config: Config, services: Services, logger: Logger): [
       try {
         await services.rateLimits.consume('ssoLogin', client.ip, null);
         const outcome = await services.sso.complete(name, callbackUrl, state, client);
-        if (outcome.kind === 'linked') return redirectTo(withParams(outcome.redirect, { linked: name }), [clear]);
+        // Nothing is linked yet: the app confirms with confirmLinkIdentity from the session that asked.
+        if (outcome.kind === 'pending-link')
+          return redirectTo(withParams(outcome.redirect, { link_code: outcome.code, provider: name }), [clear]);
         if (outcome.kind === 'code') {
           const params: Record<string, string> = { code: outcome.code };
           if (outcome.otpRequired) params.otp_required = 'true';

@@ -73,7 +73,7 @@ builder.mutationFields((t) => ({
   linkIdentity: t.string({
     authScopes: { authenticated: true },
     description:
-      'A URL to send this browser to at once (it works once, for 60 s): the provider’s sign-in there links that identity to this account, then returns to `redirect` with `linked=<provider>` or `error=<code>`.',
+      'A URL to send this browser to at once (it works once, for 60 s): after the provider’s sign-in it returns to `redirect` with `link_code=<code>&provider=<name>` or `error=<code>`. Nothing is linked until confirmLinkIdentity presents that code from this same session.',
     args: {
       provider: t.arg.string({ required: true }),
       redirect: t.arg.string({ description: 'An allow-listed URL of the provider; default its first.' }),
@@ -81,6 +81,18 @@ builder.mutationFields((t) => ({
     resolve: (_root, { provider, redirect }, ctx) => {
       const viewer = ctx.viewer as NonNullable<typeof ctx.viewer>;
       return ctx.services.sso.createLinkUrl(viewer.userId, viewer.sessionId, provider, redirect ?? null);
+    },
+  }),
+  confirmLinkIdentity: t.boolean({
+    authScopes: { authenticated: true },
+    description:
+      'Links the identity of a linkIdentity flow: the `link_code` its redirect carried (60 s, once), presented by the same user AND session that called linkIdentity; otherwise SSO_STATE_INVALID, the code is spent and nothing is linked.',
+    args: { code: t.arg.string({ required: true }) },
+    resolve: async (_root, { code }, ctx) => {
+      const viewer = ctx.viewer as NonNullable<typeof ctx.viewer>;
+      await enforceRateLimit(ctx, 'exchangeLoginCode', tokenSubject(code));
+      await ctx.services.sso.confirmLinkIdentity(viewer, code, ctx.client.ip);
+      return true;
     },
   }),
   unlinkIdentity: t.boolean({

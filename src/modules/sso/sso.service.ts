@@ -19,7 +19,7 @@ import { type ExternalProfile, ProviderClient, ProviderError } from './provider-
 import { allowedRedirect } from './sso-redirect.ts';
 import { readState, type SignInState, STATE_TTL_SECONDS, sealState } from './sso-state.ts';
 
-/** A login code (and a link ticket) lives this long and works once. */
+/** A login code (and a link ticket, and a pending-link code) lives this long and works once. */
 export const LOGIN_CODE_TTL_SECONDS = 60;
 const MODES: readonly AuthMode[] = ['JSON', 'COOKIE', 'SESSION'];
 
@@ -45,7 +45,7 @@ export interface SsoEvent {
 export type CallbackOutcome =
   | { kind: 'session'; credentials: IssuedCredentials; redirect: string }
   | { kind: 'code'; code: string; otpRequired: boolean; redirect: string }
-  | { kind: 'linked'; redirect: string };
+  | { kind: 'pending-link'; code: string; redirect: string };
 
 /**
  * Single sign-on with the configured OpenID Connect and OAuth 2.0 providers. The provider's
@@ -160,14 +160,21 @@ export class SsoService {
       }
       throw error;
     }
-    if (state.link) return this.linkFromSession(provider.provider, profile, state, client);
+    if (state.link) return this.pendingLink(provider.provider, profile, state);
     const user = await this.findOrCreateUser(provider.provider, profile, client);
     if (user.status !== 'ACTIVE') throw new AppError('INVALID_CREDENTIALS');
     const mfaAsserted = provider.provider.mfaAmr.some((v) => profile.amr.includes(v));
     const otpRequired = !mfaAsserted && (await this.twoFactor.isEnabled(user.id));
     this.record({ type: 'sso.login', provider: name, userId: user.id, ip: client.ip });
     if (state.mode === 'JSON' || otpRequired) {
-      const code = await this.createCode('login', user.id, name, state.mode, otpRequired, user.credentialVersion, null);
+      const code = await this.createCode({
+        purpose: 'login',
+        userId: user.id,
+        provider: name,
+        mode: state.mode,
+        otpRequired,
+        credentialVersion: user.credentialVersion,
+      });
       return { kind: 'code', code, otpRequired, redirect: state.redirect };
     }
     const credentials = await this.auth.loginWithExternalIdentity(user, { required: false, code: null }, state.mode, client);
@@ -213,7 +220,13 @@ export class SsoService {
         extensions: { field: 'redirect' },
       });
     const user = await this.db.user.findUniqueOrThrow({ where: { id: userId }, select: { credentialVersion: true } });
-    const ticket = await this.createCode('link', userId, name, 'JSON', false, user.credentialVersion, sessionId);
+    const ticket = await this.createCode({
+      purpose: 'link',
+      userId,
+      provider: name,
+      credentialVersion: user.credentialVersion,
+      sessionId,
+    });
     const url = new URL(this.loginUrl(name));
     url.searchParams.set('redirect', redirect);
     url.searchParams.set('link', ticket);
@@ -335,7 +348,11 @@ export class SsoService {
   }
 
   /** A new way into the account: its owner is mailed, in the same transaction (the outbox sends it). */
-  private async createIdentity(userId: string, provider: AuthProviderConfig, profile: ExternalProfile): Promise<void> {
+  private async createIdentity(
+    userId: string,
+    provider: AuthProviderConfig,
+    profile: Pick<ExternalProfile, 'subject' | 'email'>,
+  ): Promise<void> {
     try {
       await this.db.$transaction(async (tx) => {
         const identity = await tx.identity.create({
@@ -352,30 +369,77 @@ export class SsoService {
     }
   }
 
-  private async linkFromSession(
-    provider: AuthProviderConfig,
-    profile: ExternalProfile,
-    state: SignInState,
-    client: ClientInfo,
-  ): Promise<CallbackOutcome> {
+  /**
+   * The callback of a link flow writes nothing: whoever's browser completed it (the asker's, or a
+   * victim's sent the ticket's URL) gets a pending-link code on the redirect, which links only when
+   * confirmLinkIdentity presents it from the very session that asked (see confirmLinkIdentity).
+   */
+  private async pendingLink(provider: AuthProviderConfig, profile: ExternalProfile, state: SignInState): Promise<CallbackOutcome> {
     const link = state.link as NonNullable<SignInState['link']>;
-    // The session that asked must still be live: a link is not a way back into an ended session.
-    const session = await this.db.session.findUnique({
-      where: { id: link.sessionId },
-      select: { userId: true, revokedAt: true, expiresAt: true, user: { select: { status: true } } },
+    await this.liveLinkSession(link.userId, link.sessionId);
+    // Told early, so the user is not asked to confirm what cannot be linked (checked again at confirm).
+    const existing = await this.db.identity.findUnique({
+      where: { provider_subject: { provider: provider.name, subject: profile.subject } },
+      select: { userId: true },
     });
-    if (!session || session.userId !== link.userId || session.revokedAt || session.expiresAt.getTime() <= Date.now())
-      throw new AppError('UNAUTHENTICATED');
-    if (session.user?.status !== 'ACTIVE') throw new AppError('INVALID_CREDENTIALS');
+    if (existing && existing.userId !== link.userId) throw new AppError('SSO_IDENTITY_TAKEN');
+    const user = await this.db.user.findUniqueOrThrow({ where: { id: link.userId }, select: { credentialVersion: true } });
+    const code = await this.createCode({
+      purpose: 'pending-link',
+      userId: link.userId,
+      provider: provider.name,
+      credentialVersion: user.credentialVersion,
+      sessionId: link.sessionId,
+      subject: profile.subject,
+      email: profile.email,
+    });
+    return { kind: 'pending-link', code, redirect: state.redirect };
+  }
+
+  /**
+   * Links the identity a link flow's provider vouched for, once the app presents its pending-link
+   * code from a signed-in viewer whose user AND session are those that called linkIdentity. Any
+   * presentation spends the code, so one from another session (a victim's app that received it)
+   * also leaves nothing for the asker to confirm afterwards: SSO_STATE_INVALID, nothing linked.
+   */
+  async confirmLinkIdentity(viewer: { userId: string; sessionId: string }, code: string, ip: string | null): Promise<void> {
+    const parsed = parseOpaqueToken(code);
+    const row = parsed && (await this.db.loginCode.findUnique({ where: { id: parsed.id } }));
+    if (!parsed || !row || row.purpose !== 'pending-link' || !row.subject || !secretMatches(parsed.secret, row.secretHash) || row.usedAt)
+      throw new AppError('INVALID_TOKEN');
+    if (row.expiresAt.getTime() <= Date.now()) throw new AppError('TOKEN_EXPIRED');
+    const claimed = await this.db.loginCode.updateMany({ where: { id: row.id, usedAt: null }, data: { usedAt: new Date() } });
+    if (claimed.count !== 1) throw new AppError('INVALID_TOKEN');
+    if (row.userId !== viewer.userId || row.sessionId !== viewer.sessionId) {
+      this.record({ type: 'sso.refused', provider: row.provider, userId: viewer.userId, code: 'SSO_STATE_INVALID', ip });
+      throw new AppError('SSO_STATE_INVALID');
+    }
+    const provider = this.provider(row.provider);
+    if (!provider) throw new AppError('SSO_STATE_INVALID');
+    await this.liveLinkSession(row.userId, viewer.sessionId);
+    // A password change (or any credential change) since the provider vouched voids the code.
+    const user = await this.db.user.findUnique({ where: { id: row.userId }, select: { credentialVersion: true } });
+    if (!user || user.credentialVersion !== row.credentialVersion) throw new AppError('SSO_STATE_INVALID');
+    const profile = { subject: row.subject, email: row.email };
     const existing = await this.db.identity.findUnique({
       where: { provider_subject: { provider: provider.name, subject: profile.subject } },
       select: { id: true, userId: true },
     });
-    if (existing && existing.userId !== link.userId) throw new AppError('SSO_IDENTITY_TAKEN');
+    if (existing && existing.userId !== row.userId) throw new AppError('SSO_IDENTITY_TAKEN');
     if (existing) await this.db.identity.update({ where: { id: existing.id }, data: { lastUsedAt: new Date() } });
-    else await this.createIdentity(link.userId, provider, profile);
-    this.record({ type: 'sso.identity-linked', provider: provider.name, userId: link.userId, ip: client.ip });
-    return { kind: 'linked', redirect: state.redirect };
+    else await this.createIdentity(row.userId, provider, profile);
+    this.record({ type: 'sso.identity-linked', provider: provider.name, userId: row.userId, ip });
+  }
+
+  /** The session that asked must still be live: a link is not a way back into an ended session. */
+  private async liveLinkSession(userId: string, sessionId: string): Promise<void> {
+    const session = await this.db.session.findUnique({
+      where: { id: sessionId },
+      select: { userId: true, revokedAt: true, expiresAt: true, user: { select: { status: true } } },
+    });
+    if (!session || session.userId !== userId || session.revokedAt || session.expiresAt.getTime() <= Date.now())
+      throw new AppError('UNAUTHENTICATED');
+    if (session.user?.status !== 'ACTIVE') throw new AppError('INVALID_CREDENTIALS');
   }
 
   private async spendLinkTicket(ticket: string, provider: string): Promise<{ userId: string; sessionId: string }> {
@@ -396,27 +460,31 @@ export class SsoService {
     return { userId: row.userId, sessionId: row.sessionId };
   }
 
-  private async createCode(
-    purpose: 'login' | 'link',
-    userId: string,
-    provider: string,
-    mode: AuthMode,
-    otpRequired: boolean,
-    credentialVersion: number,
-    sessionId: string | null,
-  ): Promise<string> {
+  private async createCode(input: {
+    purpose: 'login' | 'link' | 'pending-link';
+    userId: string;
+    provider: string;
+    credentialVersion: number;
+    mode?: AuthMode;
+    otpRequired?: boolean;
+    sessionId?: string;
+    subject?: string;
+    email?: string | null;
+  }): Promise<string> {
     const opaque = createOpaqueToken();
     await this.db.loginCode.create({
       data: {
         id: opaque.id,
         secretHash: opaque.secretHash,
-        purpose,
-        sessionId,
-        userId,
-        provider,
-        mode,
-        otpRequired,
-        credentialVersion,
+        purpose: input.purpose,
+        sessionId: input.sessionId ?? null,
+        userId: input.userId,
+        provider: input.provider,
+        subject: input.subject ?? null,
+        email: input.email ?? null,
+        mode: input.mode ?? 'JSON',
+        otpRequired: input.otpRequired ?? false,
+        credentialVersion: input.credentialVersion,
         expiresAt: new Date(Date.now() + LOGIN_CODE_TTL_SECONDS * 1000),
       },
     });

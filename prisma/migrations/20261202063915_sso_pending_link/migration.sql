@@ -1,0 +1,3 @@
+-- AlterTable
+ALTER TABLE "LoginCode" ADD COLUMN     "email" TEXT,
+ADD COLUMN     "subject" TEXT;
