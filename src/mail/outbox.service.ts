@@ -71,6 +71,16 @@ export class MailOutbox {
   }
 
   /** After the commit: send now rather than at the next poll. */
+  /**
+   * Runs `work` in one transaction (the rows and the mails it enqueues commit together), then
+   * wakes the sender so the mails go out at once.
+   */
+  async transaction<T>(work: (tx: TransactionClient) => Promise<T>): Promise<T> {
+    const result = await this.db.$transaction(work);
+    this.wake();
+    return result;
+  }
+
   wake(): void {
     this.sender.wake();
   }

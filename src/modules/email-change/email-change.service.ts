@@ -60,7 +60,7 @@ export class EmailChangeService {
       throw new AppError('INVALID_CURRENT_PASSWORD');
     if (newEmail === user.email) throw badInput('newEmail', 'is already the address of this account');
 
-    await this.transaction(async (tx) => {
+    await this.outbox.transaction(async (tx) => {
       const token = await issueEmailToken(tx, {
         kind: 'EMAIL_CHANGE',
         userId,
@@ -70,11 +70,11 @@ export class EmailChangeService {
         sessionId,
       });
       const link = buildAllowedLink(verificationUrl, registerAllowList, emailChangeDefaultUrl, token, CONFIRM_LINK);
-      await this.queueMail(tx, {
+      await this.outbox.enqueue(tx, {
         ...emailChangeConfirmationMail(newEmail, link, emailChangeTtlSeconds),
         kind: 'email-change-confirmation',
       });
-      await this.queueMail(tx, { ...emailChangeNoticeMail(user.email, newEmail), kind: 'email-change-notice' });
+      await this.outbox.enqueue(tx, { ...emailChangeNoticeMail(user.email, newEmail), kind: 'email-change-notice' });
     });
     this.logger.info({ userId }, 'email change requested');
   }
@@ -106,18 +106,6 @@ export class EmailChangeService {
     await this.sessions.revokeUserSessions(row.userId, 'email-change', row.sessionId ?? undefined);
     this.logger.info({ userId: row.userId }, 'email changed');
     return row.userId;
-  }
-
-  /** Every mail of this service leaves through here, inside the transaction of the rows it is about. */
-  private queueMail(tx: TransactionClient, message: OutboxMessage): Promise<void> {
-    return this.outbox.enqueue(tx, message);
-  }
-
-  /** One transaction for the rows and their mails; the outbox sends them once it has committed. */
-  private async transaction<T>(work: (tx: TransactionClient) => Promise<T>): Promise<T> {
-    const result = await this.db.$transaction(work);
-    this.outbox.wake();
-    return result;
   }
 }
 

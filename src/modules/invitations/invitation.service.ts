@@ -55,7 +55,7 @@ export class InvitationService {
     const existing = await this.db.user.findUnique({ where: { email }, select: { id: true, status: true, credentialVersion: true } });
     if (existing && existing.status !== 'INVITED') throw badInput('email', 'already belongs to an account');
     if (existing) {
-      await this.transaction((tx) =>
+      await this.outbox.transaction((tx) =>
         this.mailInvitation(tx, { id: existing.id, email, credentialVersion: existing.credentialVersion }, invitation.inviteUrl),
       );
       this.logger.info({ userId: existing.id }, 'invitation mailed again');
@@ -64,7 +64,7 @@ export class InvitationService {
     // No one knows this password: the account cannot be signed in to until the invitee sets one.
     const passwordHash = await this.hasher.hash(randomBytes(32).toString('base64url'), 'priority');
     try {
-      const userId = await this.transaction(async (tx) => {
+      const userId = await this.outbox.transaction(async (tx) => {
         const user = await tx.user.create({
           data: { email, passwordHash, status: 'INVITED', roleId, policies: { create: policyIds.map((policyId) => ({ policyId })) } },
           select: { id: true, credentialVersion: true },
@@ -111,18 +111,6 @@ export class InvitationService {
       ttlSeconds: inviteTtlSeconds,
     });
     const link = buildAllowedLink(inviteUrl, inviteAllowList, inviteDefaultUrl, token, INVITE_LINK);
-    await this.queueMail(tx, { ...invitationMail(user.email, link, inviteTtlSeconds), kind: 'invitation' });
-  }
-
-  /** Every mail of this service leaves through here, inside the transaction of the rows it is about. */
-  private queueMail(tx: TransactionClient, message: OutboxMessage): Promise<void> {
-    return this.outbox.enqueue(tx, message);
-  }
-
-  /** One transaction for the rows and their mails; the outbox sends them once it has committed. */
-  private async transaction<T>(work: (tx: TransactionClient) => Promise<T>): Promise<T> {
-    const result = await this.db.$transaction(work);
-    this.outbox.wake();
-    return result;
+    await this.outbox.enqueue(tx, { ...invitationMail(user.email, link, inviteTtlSeconds), kind: 'invitation' });
   }
 }

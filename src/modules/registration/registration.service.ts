@@ -87,7 +87,7 @@ export class RegistrationService {
         if (!isUniqueViolation(error)) throw error;
       }
     }
-    await this.transaction((tx) => this.queueMail(tx, { ...registrationAttemptMail(email), kind: 'registration-attempt' }));
+    await this.outbox.transaction((tx) => this.outbox.enqueue(tx, { ...registrationAttemptMail(email), kind: 'registration-attempt' }));
     this.logger.info('registration attempted with an address that has an account');
   }
 
@@ -98,7 +98,7 @@ export class RegistrationService {
     passwordHash: string,
     verificationUrl: string | null | undefined,
   ): Promise<boolean> {
-    const replaced = await this.transaction(async (tx) => {
+    const replaced = await this.outbox.transaction(async (tx) => {
       const [user] = await tx.user.updateManyAndReturn({
         where: { id: userId, status: 'UNVERIFIED', email },
         data: { passwordHash, passwordChangedAt: new Date(), ...NEW_CREDENTIAL_VERSION },
@@ -123,7 +123,7 @@ export class RegistrationService {
     verificationUrl: string | null | undefined,
   ): Promise<void> {
     const verify = this.config.lifecycle.verifyEmail;
-    const userId = await this.transaction(async (tx) => {
+    const userId = await this.outbox.transaction(async (tx) => {
       const user = await tx.user.create({
         data: {
           email,
@@ -151,7 +151,7 @@ export class RegistrationService {
     this.background.run('verification-resend', async () => {
       const user = await this.db.user.findUnique({ where: { email }, select: { id: true, status: true, credentialVersion: true } });
       if (user?.status !== 'UNVERIFIED') return;
-      await this.transaction((tx) =>
+      await this.outbox.transaction((tx) =>
         this.mailVerification(tx, { id: user.id, email, credentialVersion: user.credentialVersion }, verificationUrl),
       );
     });
@@ -187,18 +187,6 @@ export class RegistrationService {
       ttlSeconds: verificationTtlSeconds,
     });
     const link = buildAllowedLink(verificationUrl, registerAllowList, verifyDefaultUrl, token, VERIFY_LINK);
-    await this.queueMail(tx, { ...emailVerificationMail(user.email, link, verificationTtlSeconds), kind: 'email-verification' });
-  }
-
-  /** Every mail of this service leaves through here, inside the transaction of the rows it is about. */
-  private queueMail(tx: TransactionClient, message: OutboxMessage): Promise<void> {
-    return this.outbox.enqueue(tx, message);
-  }
-
-  /** One transaction for the rows and their mails; the outbox sends them once it has committed. */
-  private async transaction<T>(work: (tx: TransactionClient) => Promise<T>): Promise<T> {
-    const result = await this.db.$transaction(work);
-    this.outbox.wake();
-    return result;
+    await this.outbox.enqueue(tx, { ...emailVerificationMail(user.email, link, verificationTtlSeconds), kind: 'email-verification' });
   }
 }
