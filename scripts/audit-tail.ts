@@ -30,7 +30,13 @@ runCli(USAGE, async (args) => {
       const user = await cli.db.user.findUnique({ where: { email }, select: { id: true } });
       where.OR = [...(user ? [{ userId: user.id }] : []), { subjectHash: cli.auditLog.hashEmail(email) }];
     }
-    const newest = await cli.db.authEvent.findMany({ where, orderBy: [{ createdAt: 'desc' }, { id: 'desc' }], take: limit });
+    // seq (the write order, a bigint JSON cannot print) orders events of one millisecond; it is not printed.
+    const newest = await cli.db.authEvent.findMany({
+      where,
+      orderBy: [{ createdAt: 'desc' }, { seq: 'desc' }],
+      omit: { seq: true },
+      take: limit,
+    });
     // Events are stamped when they happen and written up to a second later (by any instance), so each
     // poll looks back a little and skips what it printed already.
     const printed = new Set<string>();
@@ -47,7 +53,8 @@ runCli(USAGE, async (args) => {
       await new Promise((resolve) => setTimeout(resolve, POLL_MS));
       const fresh = await cli.db.authEvent.findMany({
         where: { AND: [where, { createdAt: { gte: new Date(latest - LOOK_BACK_MS) } }] },
-        orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
+        orderBy: [{ createdAt: 'asc' }, { seq: 'asc' }],
+        omit: { seq: true },
         take: 1000,
       });
       for (const event of fresh) print(event);

@@ -44,9 +44,9 @@ afterAll(() => app.close());
 const headers = { 'user-agent': UA };
 
 /** The events of one user (or matching `where`), oldest first, once the buffer has been written. */
-async function events(where: Record<string, unknown>): Promise<AuthEvent[]> {
+async function events(where: Record<string, unknown>): Promise<Omit<AuthEvent, 'seq'>[]> {
   await app.services.auditLog.flush();
-  return app.db.authEvent.findMany({ where, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] });
+  return app.db.authEvent.findMany({ where, orderBy: [{ createdAt: 'asc' }, { seq: 'asc' }], omit: { seq: true } });
 }
 const ofType = async (userId: string, type: string) => events({ userId, type });
 
@@ -327,6 +327,40 @@ describe('reading the audit log', () => {
     expect(future.data!.authEvents.edges).toEqual([]);
     const badType = await app.client.request(AuthEventsDocument, { type: 'nope' }, { token: adminToken });
     expect(badType.code).toBe('BAD_USER_INPUT');
+  });
+
+  it('pages one by one through events of the same millisecond, newest (last written) first, none skipped or repeated', async () => {
+    const user = await registerAndLogin(app);
+    // Stamped a minute ahead so they are the user's newest; written in one INSERT, as the audit log writes a batch.
+    const createdAt = new Date(Date.now() + 60_000);
+    const types = ['login.failed', 'lockout.triggered', 'login.failed', 'password.changed', 'login.failed', 'two_factor.enabled', 'logout'];
+    await app.db.authEvent.createMany({
+      data: types.map((type, n) => ({ createdAt, type, outcome: 'success', userId: user.id, details: { n } })),
+    });
+    const newestFirst = types.map((_, n) => n).reverse();
+    const onePage = async (after: string | null) => {
+      const res = await app.client.request(
+        AuthEventsDocument,
+        { userId: user.id, first: 1, after, since: createdAt.toISOString() },
+        { token: adminToken },
+      );
+      expect(res.errors).toBeUndefined();
+      return res.data!.authEvents;
+    };
+    const seen: number[] = [];
+    let after: string | null = null;
+    for (let page = 0; page < types.length; page++) {
+      const { edges, pageInfo } = await onePage(after);
+      expect(edges).toHaveLength(1);
+      seen.push((edges[0]!.node.details as { n: number }).n);
+      expect(pageInfo.hasNextPage).toBe(page < types.length - 1);
+      after = pageInfo.endCursor ?? null;
+    }
+    expect(seen).toEqual(newestFirst);
+    // The user's own list orders them the same way.
+    const own = await app.client.request(ViewerSecurityEventsDocument, { first: 50 }, { token: user.accessToken });
+    const ownSameInstant = own.data!.viewer!.securityEvents!.filter((e) => e.createdAt === createdAt.toISOString());
+    expect(ownSameInstant.map((e) => (e.details as { n: number }).n)).toEqual(newestFirst.filter((n) => types[n] !== 'logout'));
   });
 
   it('refuses the audit log to signed-in users without auth_events:read and to anonymous callers', async () => {

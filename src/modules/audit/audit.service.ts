@@ -11,6 +11,11 @@ const DEFAULT_PAGE = 20;
 const MAX_PAGE = 100;
 const MAX_OWN = 50;
 const CURSOR_AAD = 'auth-events-cursor';
+/**
+ * Newest first, a total order: events of one millisecond (a failed login and the lockout it
+ * triggered) by the order they were written in, so a cursor never skips or repeats one of them.
+ */
+const NEWEST_FIRST: Prisma.AuthEventOrderByWithRelationInput[] = [{ createdAt: 'desc' }, { seq: 'desc' }];
 
 export interface AuthEventListArgs {
   first?: number | null;
@@ -50,11 +55,11 @@ export class AuditService {
     if (args.after != null) {
       const cursor = this.decodeCursor(args.after);
       if (!cursor) throw badInput('after', 'is not a cursor from this list');
-      where.push({ OR: [{ createdAt: { lt: cursor.createdAt } }, { createdAt: cursor.createdAt, id: { lt: cursor.id } }] });
+      where.push({ OR: [{ createdAt: { lt: cursor.createdAt } }, { createdAt: cursor.createdAt, seq: { lt: cursor.seq } }] });
     }
     const rows = await this.db.authEvent.findMany({
       where: { AND: where },
-      orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+      orderBy: NEWEST_FIRST,
       take: first + 1,
     });
     const events = rows.slice(0, first);
@@ -70,24 +75,26 @@ export class AuditService {
     if (!Number.isInteger(take) || take < 1 || take > MAX_OWN) throw badInput('first', `must be between 1 and ${MAX_OWN}`);
     return this.db.authEvent.findMany({
       where: { userId, type: { in: [...SECURITY_EVENT_TYPES] } },
-      orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+      orderBy: NEWEST_FIRST,
       take,
       select: { id: true, createdAt: true, type: true, outcome: true, ip: true, userAgent: true, details: true },
     });
   }
 
-  private encodeCursor(row: { createdAt: Date; id: string }): string {
-    return encrypt(this.cursorKey, JSON.stringify([row.createdAt.getTime(), row.id]), CURSOR_AAD);
+  private encodeCursor(row: { createdAt: Date; seq: bigint }): string {
+    return encrypt(this.cursorKey, JSON.stringify([row.createdAt.getTime(), row.seq.toString()]), CURSOR_AAD);
   }
 
-  private decodeCursor(cursor: string): { createdAt: Date; id: string } | null {
+  /** [createdAt in ms, seq as a decimal string]; a cursor of the former [ms, id] shape is refused. */
+  private decodeCursor(cursor: string): { createdAt: Date; seq: bigint } | null {
     if (cursor.length > 300) return null;
     try {
       const value = JSON.parse(decryptString(this.cursorKey, cursor, CURSOR_AAD)) as unknown;
       if (!Array.isArray(value) || value.length !== 2) return null;
-      const [ms, id] = value as [unknown, unknown];
-      if (typeof ms !== 'number' || !Number.isSafeInteger(ms) || ms < 0 || !isUuid(id)) return null;
-      return { createdAt: new Date(ms), id };
+      const [ms, seq] = value as [unknown, unknown];
+      if (typeof ms !== 'number' || !Number.isSafeInteger(ms) || ms < 0 || typeof seq !== 'string' || !/^[0-9]{1,19}$/.test(seq))
+        return null;
+      return { createdAt: new Date(ms), seq: BigInt(seq) };
     } catch {
       return null;
     }
