@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { Writable } from 'node:stream';
 import type { ParsedMail } from 'mailparser';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config/config.ts';
@@ -22,8 +23,8 @@ afterEach(async () => {
 /** Retries within a second or two, so a test sees several attempts. */
 const FAST_RETRIES = { EMAIL_RETRY_BASE: '1s', EMAIL_RETRY_MAX: '2s', EMAIL_OUTBOX_POLL_INTERVAL: '1s' };
 
-async function app(env: Record<string, string>): Promise<TestApp> {
-  const started = await startTestApp(env);
+async function app(env: Record<string, string>, options: Parameters<typeof startTestApp>[1] = {}): Promise<TestApp> {
+  const started = await startTestApp(env, options);
   cleanups.push(() => started.close());
   return started;
 }
@@ -188,6 +189,64 @@ describe('mail outbox', () => {
     await until('the row sent', async () => (await gatehouse.db.mailOutbox.findUnique({ where: { id: failed!.id } }))?.status === 'SENT');
     // Only a failed mail can be retried.
     expect((await gatehouse.client.request(RetryMailDocument, { id: failed!.id }, { token: admin })).code).toBe('NOT_FOUND');
+  });
+
+  it('lets a stale claim record nothing once an administrator retried the mail and another sender claimed it', async () => {
+    // A sender paused past its lease (a stalled process) is played by an SMTP server that holds its
+    // send, while the row moves on as the rest of the system would move it: the lease ran out, another
+    // sender gave up on the mail, an administrator retried it, and a second instance claimed it. The
+    // retry reset the attempt count, so both claims are attempt 1: only the lease tells them apart.
+    const held: { html: string; release: (refusal?: Error) => void }[] = [];
+    const smtp = await catcher({
+      beforeAccept: (mail) =>
+        String(mail.html).includes('Reset your password')
+          ? new Promise((resolve) => held.push({ html: String(mail.html), release: resolve }))
+          : Promise.resolve(undefined),
+    });
+    const logs: Record<string, unknown>[] = [];
+    const logDestination = new Writable({
+      write(chunk, _encoding, done) {
+        for (const line of String(chunk).split('\n').filter(Boolean)) logs.push(JSON.parse(line));
+        done();
+      },
+    });
+    // Long SMTP timeouts: the held sends must not time out; the leases are then minutes long.
+    const shared = { EMAIL_SMTP_URL: smtp.url, EMAIL_OUTBOX_SCOPE: `stale-${randomUUID()}`, EMAIL_SMTP_TIMEOUT: '60s', ...FAST_RETRIES };
+    const first = await app({ ...shared, LOG_LEVEL: 'warn' }, { logDestination });
+    const user = await registerUser(first);
+    await first.client.request(RequestPasswordResetDocument, { email: user.email });
+    await until('the first sender’s send', async () => held.length === 1);
+    const [claimedFirst] = await rowsOf(first.db, shared.EMAIL_OUTBOX_SCOPE);
+    expect(claimedFirst).toMatchObject({ status: 'PENDING', attempts: 1 });
+
+    await first.db.mailOutbox.update({
+      where: { id: claimedFirst!.id },
+      data: { status: 'FAILED', failedAt: new Date(), leaseUntil: null, lastError: 'ETIMEDOUT (another sender)' },
+    });
+    const second = await app(shared);
+    const admin = await loginAsAdmin(second);
+    expect((await second.client.request(RetryMailDocument, { id: claimedFirst!.id }, { token: admin })).data).toEqual({ retryMail: true });
+    await until('the second sender’s send', async () => held.length === 2);
+    const claimedSecond = await second.db.mailOutbox.findUniqueOrThrow({ where: { id: claimedFirst!.id } });
+    expect(claimedSecond).toMatchObject({ status: 'PENDING', attempts: 1 });
+    expect(claimedSecond.leaseUntil!.getTime()).toBeGreaterThan(claimedFirst!.leaseUntil!.getTime());
+
+    // The stale send fails now. Its claim is no longer the row's: the second claim keeps its lease, so
+    // no third sender can take the mail while the second is still sending it.
+    held[0]!.release(Object.assign(new Error('4.3.0 try again later'), { responseCode: 451 }));
+    await until('the first sender’s failure', async () => logs.some((line) => line.msg === 'mail send failed; will retry'));
+    expect(await first.db.mailOutbox.findUniqueOrThrow({ where: { id: claimedFirst!.id } })).toEqual(claimedSecond);
+
+    held[1]!.release();
+    const sent = await until('the row sent', async () => {
+      const row = await first.db.mailOutbox.findUniqueOrThrow({ where: { id: claimedFirst!.id } });
+      return row.status === 'SENT' && row;
+    });
+    expect(sent).toMatchObject({ attempts: 1, leaseUntil: null, sealedMessage: '' });
+    // A poll or two later: the mail arrived once, from the second claim.
+    await new Promise((resolve) => setTimeout(resolve, 2500));
+    expect(held).toHaveLength(2);
+    expect(arrivals(smtp.messages)).toEqual(new Map([[claimedFirst!.messageId, 1]]));
   });
 
   it('reports retry settings that contradict each other', () => {

@@ -18,6 +18,11 @@ export interface SmtpCatcherOptions {
   rejectRecipients?: boolean;
   /** Messages received so far (a restarted catcher keeps counting on the same list). */
   messages?: ParsedMail[];
+  /**
+   * Called with each message before the server answers its DATA: the answer waits for the promise,
+   * and an error it resolves to (with a `responseCode`) refuses the message, which is then not kept.
+   */
+  beforeAccept?: (mail: ParsedMail) => Promise<Error | undefined>;
 }
 
 export async function startSmtpCatcher(options: SmtpCatcherOptions = {}): Promise<SmtpCatcher> {
@@ -33,7 +38,9 @@ export async function startSmtpCatcher(options: SmtpCatcherOptions = {}): Promis
     },
     onData(stream, _session, callback) {
       simpleParser(stream)
-        .then((mail) => {
+        .then(async (mail) => {
+          const refusal = await options.beforeAccept?.(mail);
+          if (refusal) return callback(refusal);
           messages.push(mail);
           for (const wake of waiters) wake();
           callback();
