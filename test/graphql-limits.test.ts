@@ -162,6 +162,37 @@ describe('the default cost limit', () => {
     expect(res.errors?.map((e) => e.extensions?.code)).toEqual(['QUERY_TOO_COSTLY']);
     expect(res.data).toBeNull();
   });
+
+  // The same two pages with their size in a variable (`first: $n`): costed as the literal would be.
+  const pageOf = (alias: string, size: string) => page(alias).replace('first: 100', `first: ${size}`);
+  const twoPages = (definitions: string) => `query Two${definitions} { ${pageOf('a', '$n')} ${pageOf('b', '$n')} }`;
+
+  it('costs a page size given by a variable as the same literal: two pages of 100 are refused', async () => {
+    const token = await loginAsAdmin(app);
+    const literal = await app.client.raw({ query: `{ ${page('a')} ${page('b')} }` }, { token });
+    for (const body of [
+      { query: twoPages('($n: Int)'), variables: { n: 100 } },
+      { query: twoPages('($n: Int = 100)') },
+      { query: `${twoPages('($n: Int)')} query Other { viewer { id } }`, variables: { n: 100 }, operationName: 'Two' },
+      {
+        query: `query Two($n: Int) { ...Pages } fragment Pages on Query { ${pageOf('a', '$n')} ${pageOf('b', '$n')} }`,
+        variables: { n: 100 },
+      },
+    ]) {
+      const res = await app.client.raw(body, { token });
+      expect(res.errors?.map((e) => e.extensions?.code)).toEqual(['QUERY_TOO_COSTLY']);
+      expect(res.errors?.[0]?.extensions?.limit).toBe(10_000);
+      expect(res.data).toBeNull();
+      expect(res.status).toBe(literal.status);
+    }
+  });
+
+  it('lets the same document through when the variable asks for small pages', async () => {
+    const token = await loginAsAdmin(app);
+    const res = await app.client.raw({ query: twoPages('($n: Int)'), variables: { n: 2 } }, { token });
+    expect(res.errors).toBeUndefined();
+    expect((res.data as { a: { edges: unknown[] } }).a.edges.length).toBeGreaterThan(0);
+  });
 });
 
 describe('the request body', () => {

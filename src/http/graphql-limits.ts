@@ -3,11 +3,12 @@ import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases';
 import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
 import { maxDirectivesRule } from '@escape.tech/graphql-armor-max-directives';
 import { MaxTokensParserWLexer } from '@escape.tech/graphql-armor-max-tokens';
-import { type ASTVisitor, GraphQLError, type ValidationContext, type ValidationRule } from 'graphql';
-import type { Plugin } from 'graphql-yoga';
+import { type ASTVisitor, GraphQLError, type ValidationContext, type ValidationRule, validate } from 'graphql';
+import type { Plugin, YogaInitialContext } from 'graphql-yoga';
 import type { Config } from '../config/config.ts';
 import { ERROR_CODES, type ErrorCode } from '../errors.ts';
 import { inputProblem } from './input-guard.ts';
+import { inlinePageSizes } from './page-size-cost.ts';
 import { sensitiveFieldsOnceRule } from './sensitive-fields-rule.ts';
 import { useNoSuggestions } from './suggestions.ts';
 
@@ -60,6 +61,8 @@ function noNulInLiteralsRule(context: ValidationContext): ASTVisitor {
   };
 }
 
+const costRule = (maxCost: number) => costLimitRule({ maxCost, ...armorOptions('QUERY_TOO_COSTLY', maxCost) }) as ValidationRule;
+
 export function validationRules(limits: Config['graphqlLimits']): ValidationRule[] {
   const rules: ValidationRule[] = [sensitiveFieldsOnceRule, noNulInLiteralsRule];
   if (!limits.introspection) rules.push(introspectionDisabledRule);
@@ -68,7 +71,7 @@ export function validationRules(limits: Config['graphqlLimits']): ValidationRule
     rules.push(maxAliasesRule({ n: limits.maxAliases, ...armorOptions('QUERY_TOO_MANY_ALIASES', limits.maxAliases) }));
   if (limits.maxDirectives !== null)
     rules.push(maxDirectivesRule({ n: limits.maxDirectives, ...armorOptions('QUERY_TOO_MANY_DIRECTIVES', limits.maxDirectives) }));
-  if (limits.maxCost !== null) rules.push(costLimitRule({ maxCost: limits.maxCost, ...armorOptions('QUERY_TOO_COSTLY', limits.maxCost) }));
+  if (limits.maxCost !== null) rules.push(costRule(limits.maxCost));
   return rules as ValidationRule[];
 }
 
@@ -98,13 +101,27 @@ function parseDocument(
 export function useGraphQLLimits(limits: Config['graphqlLimits']): Plugin[] {
   const rules = validationRules(limits);
   const maxTokens = limits.maxTokens;
+  const variableCostRule = limits.maxCost !== null ? costRule(limits.maxCost) : null;
   return [
     {
       onParse({ setParseFn }) {
         if (maxTokens !== null) setParseFn(parseWithTokenLimit(maxTokens) as never);
       },
-      onValidate({ addValidationRule }) {
+      onValidate({ addValidationRule, params, context }) {
         for (const rule of rules) addValidationRule(rule);
+        if (!variableCostRule) return;
+        // Page sizes passed as variables (`first: $n`) are costed per request, as the literals they
+        // stand for: validation sees no variables. Thrown rather than set as the result, which Yoga
+        // caches per document (the same document with small pages must pass). Still before the
+        // context is built.
+        return ({ valid }) => {
+          if (!valid) return;
+          const request = (context as Partial<YogaInitialContext>).params;
+          const inlined = inlinePageSizes(params.documentAST, request?.operationName, request?.variables);
+          if (!inlined) return;
+          const [error] = validate(params.schema, inlined, [variableCostRule]);
+          if (error) throw error;
+        };
       },
       // Yoga refuses arrays already (batching is off); this gives the refusal our documented code.
       onRequestParse() {
