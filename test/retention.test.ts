@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RefreshDocument, ViewerDocument } from './generated/graphql.ts';
-import { registerAndLogin } from './helpers/factories.ts';
+import { loadConfig } from '../src/config/config.ts';
+import { InviteUserDocument, RefreshDocument, SelfRegisterDocument, ViewerDocument } from './generated/graphql.ts';
+import { loginAsAdmin, registerAndLogin } from './helpers/factories.ts';
 import { createIsolatedDatabase, type IsolatedDatabase } from './helpers/isolated-database.ts';
-import { startTestApp, type TestApp } from './helpers/test-app.ts';
+import { waitForNthMail } from './helpers/mail-links.ts';
+import { startTestApp, TEST_PASSWORD, type TestApp, uniqueEmail } from './helpers/test-app.ts';
 
 // The sweep deletes old rows of every user, so it runs on a database no other test file uses.
 let database: IsolatedDatabase;
@@ -84,7 +86,17 @@ describe('retention sweep', () => {
     const [oldEvent, keptEvent] = await Promise.all([event(91), event(89)]);
 
     const result = await app.services.retention.sweep();
-    expect(result).toEqual({ sessions: 2, sessionTokens: 1, resetTokens: 2, sentMails: 1, failedMails: 1, loginCodes: 0, authEvents: 1 });
+    expect(result).toEqual({
+      sessions: 2,
+      sessionTokens: 1,
+      resetTokens: 2,
+      sentMails: 1,
+      failedMails: 1,
+      loginCodes: 0,
+      authEvents: 1,
+      unconfirmedUsers: 0,
+      emailTokens: 0,
+    });
     const mailIds = (await app.db.mailOutbox.findMany({ select: { id: true } })).map((m) => m.id).sort();
     expect(mailIds).toEqual([recentSent.id, recentFailed.id, oldPending.id].sort());
     expect(mailIds).not.toContain(oldSent.id);
@@ -113,7 +125,103 @@ describe('retention sweep', () => {
       failedMails: 0,
       loginCodes: 0,
       authEvents: 0,
+      unconfirmedUsers: 0,
+      emailTokens: 0,
     });
+  });
+
+  it('deletes accounts never confirmed a week after their last link expired, and used or expired link tokens a day after; keeps every account that was confirmed, signed in or sent a new link', async () => {
+    const admin = await loginAsAdmin(app);
+    const register = async (email: string, nth = 1) => {
+      expect((await app.client.request(SelfRegisterDocument, { email, password: TEST_PASSWORD })).data?.register).toBe(true);
+      await waitForNthMail(app.smtp, email, nth);
+      return app.db.user.findUniqueOrThrow({ where: { email } });
+    };
+    const invite = async (email: string, nth = 1) => {
+      expect((await app.client.request(InviteUserDocument, { email }, { token: admin })).data?.inviteUser).toBe(true);
+      await waitForNthMail(app.smtp, email, nth);
+      return app.db.user.findUniqueOrThrow({ where: { email } });
+    };
+    /** As if the account's links were mailed `days + 1` days ago and expired `days` ago, and the row not touched since. */
+    const linksExpired = async (userId: string, days: number) => {
+      await app.db.emailToken.updateMany({ where: { userId }, data: { createdAt: daysAgo(days + 1), expiresAt: daysAgo(days) } });
+      await app.db.user.update({ where: { id: userId }, data: { createdAt: daysAgo(days + 1), updatedAt: daysAgo(days + 1) } });
+    };
+
+    // Registered, link expired 8 days ago (UNCONFIRMED_ACCOUNT_RETENTION: 7d by default): deleted.
+    const abandoned = await register(uniqueEmail('abandoned'));
+    await linksExpired(abandoned.id, 8);
+    // Registered, link expired 6 days ago: kept, with its pending link.
+    const recent = await register(uniqueEmail('recent'));
+    await linksExpired(recent.id, 6);
+    // Invited, link expired 8 days ago: deleted.
+    const ignored = await invite(uniqueEmail('ignored'));
+    await linksExpired(ignored.id, 8);
+    // Invited long ago, then invited again: kept.
+    const reinvitedEmail = uniqueEmail('reinvited');
+    const reinvited = await invite(reinvitedEmail);
+    await linksExpired(reinvited.id, 8);
+    await invite(reinvitedEmail, 2);
+    // Registered long ago, then registered again (a new password, a new link): kept.
+    const againEmail = uniqueEmail('again');
+    const again = await register(againEmail);
+    await linksExpired(again.id, 8);
+    await register(againEmail, 2);
+    // Proved the address once (emailVerifiedAt), since set back to UNVERIFIED: kept.
+    const verified = await register(uniqueEmail('verified'));
+    await app.db.user.update({ where: { id: verified.id }, data: { emailVerifiedAt: daysAgo(20) } });
+    await linksExpired(verified.id, 8);
+    // Signed in once (a session row), since set back to UNVERIFIED with a link that expired: kept.
+    const signedIn = await registerAndLogin(app);
+    await app.db.user.update({ where: { id: signedIn.id }, data: { status: 'UNVERIFIED' } });
+    const token = (userId: string, email: string, data: { usedAt?: Date; expiresAt: Date }) =>
+      app.db.emailToken.create({
+        data: { id: randomUUID(), kind: 'VERIFY_EMAIL', userId, email, secretHash: 'x'.repeat(64), credentialVersion: 0, ...data },
+      });
+    await token(signedIn.id, signedIn.email, { expiresAt: daysAgo(8) });
+    await linksExpired(signedIn.id, 8);
+    // Set to INVITED by an administrator, no link ever mailed: kept (theirs to delete).
+    const noLink = await app.db.user.create({ data: { email: uniqueEmail('nolink'), status: 'INVITED' } });
+    await linksExpired(noLink.id, 30);
+
+    // Link tokens of an active account: used two days ago, expired two days ago (deleted), fresh (kept).
+    const owner = await registerAndLogin(app);
+    const [, , freshToken] = await Promise.all([
+      token(owner.id, owner.email, { usedAt: daysAgo(2), expiresAt: daysAgo(1) }),
+      token(owner.id, owner.email, { expiresAt: daysAgo(2) }),
+      token(owner.id, owner.email, { expiresAt: new Date(Date.now() + DAY) }),
+    ]);
+
+    const result = await app.services.retention.sweep();
+    // Tokens: the owner's used and expired ones, and the first links of the re-invited and re-registered
+    // accounts (voided by the new ones, expired 8 days ago); the abandoned accounts' went with them.
+    expect(result).toMatchObject({ unconfirmedUsers: 2, emailTokens: 4 });
+    const left = async (ids: string[]) =>
+      (await app.db.user.findMany({ where: { id: { in: ids } }, select: { id: true } })).map((u) => u.id);
+    expect(await left([abandoned.id, ignored.id])).toEqual([]);
+    const kept = [recent.id, reinvited.id, again.id, verified.id, signedIn.id, noLink.id];
+    expect((await left(kept)).sort()).toEqual([...kept].sort());
+    expect(await app.db.emailToken.count({ where: { userId: { in: [abandoned.id, ignored.id] } } })).toBe(0);
+    for (const { id } of [recent, reinvited, again]) {
+      expect(await app.db.emailToken.count({ where: { userId: id } })).toBe(1);
+      expect(await app.db.emailToken.count({ where: { userId: id, usedAt: null } })).toBe(1);
+    }
+    expect((await app.db.emailToken.findMany({ where: { userId: owner.id }, select: { id: true } })).map((t) => t.id)).toEqual([
+      freshToken.id,
+    ]);
+
+    // The abandoned address registers afresh: a new account and a new link.
+    const fresh = await register(abandoned.email, 2);
+    expect(fresh.id).not.toBe(abandoned.id);
+    expect(fresh.status).toBe('UNVERIFIED');
+    expect(await app.services.retention.sweep()).toMatchObject({ unconfirmedUsers: 0, emailTokens: 0 });
+  });
+
+  it('reads UNCONFIRMED_ACCOUNT_RETENTION as a duration of at least a day, or off', () => {
+    expect(loadConfig({}).retention.unconfirmedAccountSeconds).toBe(7 * 86_400);
+    expect(loadConfig({ UNCONFIRMED_ACCOUNT_RETENTION: '30d' }).retention.unconfirmedAccountSeconds).toBe(30 * 86_400);
+    expect(loadConfig({ UNCONFIRMED_ACCOUNT_RETENTION: 'off' }).retention.unconfirmedAccountSeconds).toBeNull();
+    expect(() => loadConfig({ UNCONFIRMED_ACCOUNT_RETENTION: '1h' })).toThrow(/UNCONFIRMED_ACCOUNT_RETENTION/);
   });
 
   it('refuses a retention shorter than a day', async () => {

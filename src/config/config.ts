@@ -118,6 +118,18 @@ const envSchema = z.object({
   RETENTION_SWEEP_INTERVAL: duration('1h'),
   ENDED_SESSION_RETENTION: duration('30d').refine((s) => s >= 86400, 'must be at least 1d'),
   AUTH_EVENT_RETENTION: duration('90d').refine((s) => s >= 86400, 'must be at least 1d'),
+  UNCONFIRMED_ACCOUNT_RETENTION: z
+    .string()
+    .default('7d')
+    .transform((value, ctx) => {
+      if (value.trim().toLowerCase() === 'off') return null;
+      const seconds = parseDurationSeconds(value);
+      if (seconds === null || seconds < 86400) {
+        ctx.addIssue({ code: 'custom', message: 'expected a duration of at least 1d (such as 7d), or off' });
+        return z.NEVER;
+      }
+      return seconds;
+    }),
   METRICS_TOKEN: z.string().min(32, 'must be at least 32 characters').optional(),
   METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
   LOG_FORMAT: z.enum(['auto', 'json', 'pretty']).default('auto'),
@@ -365,6 +377,8 @@ function buildConfig(e: z.infer<typeof envSchema>, problems: string[], env: Env 
       sweepSeconds: e.RETENTION_SWEEP_INTERVAL,
       endedSessionSeconds: e.ENDED_SESSION_RETENTION,
       authEventSeconds: e.AUTH_EVENT_RETENTION,
+      /** null: never delete unconfirmed accounts. */
+      unconfirmedAccountSeconds: e.UNCONFIRMED_ACCOUNT_RETENTION,
     },
     metrics: { token: e.METRICS_TOKEN ?? null, port: e.METRICS_PORT ?? null },
     logFormat: e.LOG_FORMAT,
