@@ -1,9 +1,7 @@
 // Shared by the operator scripts (users:list, users:suspend, sessions:revoke, audit:tail): the same
-// configuration, .env, database and SECRET the server uses. With the embedded database, stop the
-// server first: PGlite takes no lock on its directory.
+// configuration, .env, database and SECRET the server uses. With the embedded database, they use the
+// running server's PostgreSQL (its Unix socket), or start it for the command when no server runs.
 import 'dotenv/config';
-import { existsSync } from 'node:fs';
-import path from 'node:path';
 import { type Config, loadConfig } from '../src/config/config.ts';
 import { loadOrCreateSecret } from '../src/config/secret.ts';
 import { deriveKey } from '../src/crypto/keys.ts';
@@ -28,11 +26,10 @@ export async function openCliContext(): Promise<CliContext> {
   let embedded: EmbeddedPostgres | null = null;
   let connectionString = config.databaseUrl;
   if (!connectionString) {
-    const dataDir = path.join(config.dataDir, 'pglite');
-    // Starting PGlite on a missing directory would create an empty database there (a wrong working directory, say).
-    if (!existsSync(dataDir)) throw new Error(`No embedded database in ${dataDir}: set DATA_DIR or DATABASE_URL.`);
-    const { startEmbeddedPostgres } = await import('../src/db/embedded.ts');
-    embedded = await startEmbeddedPostgres({ dataDir });
+    // The running server's database when there is one (left running), else one started for the command;
+    // never a new, empty one (a wrong DATA_DIR or working directory, say).
+    const { openEmbeddedPostgres } = await import('../src/db/embedded.ts');
+    embedded = await openEmbeddedPostgres({ dataDir: config.dataDir, systemUser: config.embeddedPostgresUser });
     connectionString = embedded.connectionString;
   }
   const db = createDatabase(connectionString, 1);
@@ -46,7 +43,7 @@ export async function openCliContext(): Promise<CliContext> {
       async close() {
         await auditLog.close();
         await db.$disconnect();
-        await embedded?.stop(); // closing PGlite is what flushes it to disk
+        await embedded?.stop(); // a no-op when the server's own database was used
       },
     };
   } catch (error) {

@@ -1,9 +1,12 @@
 import { spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { RefreshDocument, ViewerDocument } from './generated/graphql.ts';
 import { registerAndLogin } from './helpers/factories.ts';
-import { startTestApp, type TestApp } from './helpers/test-app.ts';
+import { startServerProcess } from './helpers/server-process.ts';
+import { ADMIN_EMAIL, startTestApp, type TestApp } from './helpers/test-app.ts';
 
 // The operator scripts as an operator runs them (`npm run users:list` etc.): real child processes on the
 // database a real server uses, whose API then shows the effect.
@@ -16,8 +19,19 @@ beforeAll(async () => {
 });
 afterAll(() => app?.close());
 
-function run(script: string, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const env = { PATH: process.env.PATH ?? '', NODE_ENV: 'test', DATABASE_URL: inject('databaseUrl'), SECRET, LOG_LEVEL: 'silent' };
+function run(
+  script: string,
+  args: string[],
+  envOverrides: Record<string, string> = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const env = {
+    PATH: process.env.PATH ?? '',
+    NODE_ENV: 'test',
+    DATABASE_URL: inject('databaseUrl'),
+    SECRET,
+    LOG_LEVEL: 'silent',
+    ...envOverrides,
+  };
   const child = spawn(process.execPath, ['--import', 'tsx', `scripts/${script}.ts`, ...args], {
     cwd: ROOT,
     env,
@@ -107,5 +121,21 @@ describe('operator scripts', { timeout: 120_000 }, () => {
     const bad = await run('audit-tail', ['--type', 'login.maybe']);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain('--type must be one of');
+  });
+  it('with the embedded database (no DATABASE_URL), works on the DATA_DIR of the running server', async () => {
+    const dataDir = await mkdtemp(path.join(tmpdir(), 'gatehouse-cli-'));
+    const server = await startServerProcess({ DATABASE_URL: '', DATA_DIR: dataDir });
+    try {
+      const res = await run('users-list', ['--email', ADMIN_EMAIL], { DATABASE_URL: '', DATA_DIR: dataDir });
+      expect(res.stderr).toBe('');
+      expect(res.code).toBe(0);
+      expect(res.stdout).toContain(ADMIN_EMAIL);
+      expect(res.stdout).toContain('1 user(s)');
+      // The server it read from is still serving.
+      expect((await fetch(`${server.url}/health`)).status).toBe(200);
+    } finally {
+      await server.stop();
+      await rm(dataDir, { recursive: true, force: true });
+    }
   });
 });

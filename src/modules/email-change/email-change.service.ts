@@ -1,10 +1,10 @@
 import type { Config } from '../../config/config.ts';
-import type { Database, TransactionClient } from '../../db/client.ts';
+import type { Database } from '../../db/client.ts';
 import { isUniqueViolation } from '../../db/errors.ts';
 import { AppError, badInput } from '../../errors.ts';
 import type { Logger } from '../../log/logger.ts';
 import { emailChangeConfirmationMail, emailChangeNoticeMail } from '../../mail/mail.templates.ts';
-import type { MailOutbox, OutboxMessage } from '../../mail/outbox.service.ts';
+import type { MailOutbox } from '../../mail/outbox.service.ts';
 import { claimEmailToken, findEmailToken, issueEmailToken, voidEmailTokens } from '../email-tokens/email-tokens.ts';
 import { buildAllowedLink, checkAllowedUrl, type LinkSource } from '../password-reset/reset-url.ts';
 import type { PasswordHasher } from '../passwords/password-hasher.ts';

@@ -16,6 +16,13 @@ export interface NewEmailToken {
   sessionId?: string | null;
 }
 
+/** The account a link was to be issued for was deleted meanwhile (the retention sweep, an administrator). */
+export class EmailTokenAccountGone extends Error {
+  constructor() {
+    super('the account was deleted before its link was issued');
+  }
+}
+
 /**
  * Writes a new token inside the caller's transaction (the one that also enqueues its mail) and
  * voids the user's earlier unused tokens of that kind: only the newest link works. Returns the
@@ -23,6 +30,11 @@ export interface NewEmailToken {
  */
 export async function issueEmailToken(tx: TransactionClient, input: NewEmailToken): Promise<string> {
   const now = new Date();
+  // Re-dating the account locks its row until the transaction ends: the retention sweep, which
+  // deletes never-confirmed accounts whose row is older than its cut-off and rechecks that on the
+  // row it deletes, then either waits and keeps it, or had deleted it already (nothing to mail).
+  const touched = await tx.user.updateMany({ where: { id: input.userId }, data: { updatedAt: now } });
+  if (touched.count === 0) throw new EmailTokenAccountGone();
   await tx.emailToken.updateMany({ where: { userId: input.userId, kind: input.kind, usedAt: null }, data: { usedAt: now } });
   const opaque = createOpaqueToken();
   await tx.emailToken.create({

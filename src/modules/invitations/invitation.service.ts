@@ -5,9 +5,9 @@ import { isUniqueViolation } from '../../db/errors.ts';
 import { AppError, badInput } from '../../errors.ts';
 import type { Logger } from '../../log/logger.ts';
 import { invitationMail } from '../../mail/mail.templates.ts';
-import type { MailOutbox, OutboxMessage } from '../../mail/outbox.service.ts';
+import type { MailOutbox } from '../../mail/outbox.service.ts';
 import type { Access } from '../access/access.types.ts';
-import { claimEmailToken, findEmailToken, issueEmailToken, voidEmailTokens } from '../email-tokens/email-tokens.ts';
+import { claimEmailToken, EmailTokenAccountGone, findEmailToken, issueEmailToken, voidEmailTokens } from '../email-tokens/email-tokens.ts';
 import { buildAllowedLink, checkAllowedUrl, type LinkSource } from '../password-reset/reset-url.ts';
 import type { PasswordHasher } from '../passwords/password-hasher.ts';
 import { NEW_CREDENTIAL_VERSION } from '../users/credential-version.ts';
@@ -55,11 +55,16 @@ export class InvitationService {
     const existing = await this.db.user.findUnique({ where: { email }, select: { id: true, status: true, credentialVersion: true } });
     if (existing && existing.status !== 'INVITED') throw badInput('email', 'already belongs to an account');
     if (existing) {
-      await this.outbox.transaction((tx) =>
-        this.mailInvitation(tx, { id: existing.id, email, credentialVersion: existing.credentialVersion }, invitation.inviteUrl),
-      );
-      this.logger.info({ userId: existing.id }, 'invitation mailed again');
-      return;
+      try {
+        await this.outbox.transaction((tx) =>
+          this.mailInvitation(tx, { id: existing.id, email, credentialVersion: existing.credentialVersion }, invitation.inviteUrl),
+        );
+        this.logger.info({ userId: existing.id }, 'invitation mailed again');
+        return;
+      } catch (error) {
+        // Swept as never confirmed while we looked: invite the address afresh.
+        if (!(error instanceof EmailTokenAccountGone)) throw error;
+      }
     }
     // No one knows this password: the account cannot be signed in to until the invitee sets one.
     const passwordHash = await this.hasher.hash(randomBytes(32).toString('base64url'), 'priority');

@@ -5,10 +5,10 @@ import { isUniqueViolation } from '../../db/errors.ts';
 import { AppError } from '../../errors.ts';
 import type { Logger } from '../../log/logger.ts';
 import { emailVerificationMail, registrationAttemptMail } from '../../mail/mail.templates.ts';
-import type { MailOutbox, OutboxMessage } from '../../mail/outbox.service.ts';
+import type { MailOutbox } from '../../mail/outbox.service.ts';
 import { applyWriteRule } from '../access/access.check.ts';
 import type { AccessService } from '../access/access.service.ts';
-import { claimEmailToken, findEmailToken, issueEmailToken, voidEmailTokens } from '../email-tokens/email-tokens.ts';
+import { claimEmailToken, EmailTokenAccountGone, findEmailToken, issueEmailToken, voidEmailTokens } from '../email-tokens/email-tokens.ts';
 import { buildAllowedLink, checkAllowedUrl, type LinkSource } from '../password-reset/reset-url.ts';
 import type { PasswordHasher } from '../passwords/password-hasher.ts';
 import { NEW_CREDENTIAL_VERSION } from '../users/credential-version.ts';
@@ -151,9 +151,14 @@ export class RegistrationService {
     this.background.run('verification-resend', async () => {
       const user = await this.db.user.findUnique({ where: { email }, select: { id: true, status: true, credentialVersion: true } });
       if (user?.status !== 'UNVERIFIED') return;
-      await this.outbox.transaction((tx) =>
-        this.mailVerification(tx, { id: user.id, email, credentialVersion: user.credentialVersion }, verificationUrl),
-      );
+      try {
+        await this.outbox.transaction((tx) =>
+          this.mailVerification(tx, { id: user.id, email, credentialVersion: user.credentialVersion }, verificationUrl),
+        );
+      } catch (error) {
+        // Swept as never confirmed meanwhile: there is no account left to verify (registering again makes one).
+        if (!(error instanceof EmailTokenAccountGone)) throw error;
+      }
     });
   }
 
