@@ -20,7 +20,8 @@ let adminToken: string;
 let userPolicyId: string;
 beforeAll(async () => {
   // Requests come from 127.0.0.1, a trusted proxy here: X-Forwarded-For names the client.
-  app = await startTestApp({ TRUST_PROXY: '127.0.0.1' });
+  // A login held at the hashing gate (the last test) waits as long as the test needs, however loaded the machine.
+  app = await startTestApp({ TRUST_PROXY: '127.0.0.1', PASSWORD_HASH_QUEUE_TIMEOUT: '30s' });
   adminToken = await loginAsAdmin(app);
   userPolicyId = (await app.db.policy.findUniqueOrThrow({ where: { name: 'User' } })).id;
 });
