@@ -158,7 +158,7 @@ export class SessionService {
       client.ip,
       twoFactorEnabled,
     );
-    credentials.catch(() => {}); // awaited only when the login succeeds; a failure then surfaces there
+    credentials.catch(() => {}); // looked at only when the login succeeds (writeSession)
     return { ...session, ahead: { grants: expectedGrants, credentials } };
   }
 
@@ -204,7 +204,11 @@ export class SessionService {
     );
     if (!grants) throw new AppError('INVALID_CREDENTIALS');
     const userGrants = { roleId: grants.roleId, policies: grants.policyIds.map((policyId) => ({ policyId })) };
-    if (prepared.ahead && sameGrants(prepared.ahead.grants, userGrants)) return prepared.ahead.credentials;
+    if (prepared.ahead && sameGrants(prepared.ahead.grants, userGrants)) {
+      // Failed ahead (say the policy snapshot could not be loaded then): made afresh, as without it.
+      const ahead = await prepared.ahead.credentials.catch(() => null);
+      if (ahead) return ahead;
+    }
     return this.credentials(userId, sessionId, mode, opaque.token, ttl, userGrants, client.ip, prepared.twoFactorEnabled);
   }
 
