@@ -1,7 +1,9 @@
 import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateTotp } from '../src/crypto/totp.ts';
+import type { HashGate } from '../src/modules/passwords/hash-gate.ts';
 import { loginAsAdmin, registerUser } from './helpers/factories.ts';
+import { sleep } from './helpers/from-ip.ts';
 import { startTestApp, TEST_PASSWORD, type TestApp, uniqueEmail } from './helpers/test-app.ts';
 
 // A gateway may authorise on the access token's `policies` claim alone. So the claim lists only
@@ -18,7 +20,8 @@ let adminToken: string;
 let userPolicyId: string;
 beforeAll(async () => {
   // Requests come from 127.0.0.1, a trusted proxy here: X-Forwarded-For names the client.
-  app = await startTestApp({ TRUST_PROXY: '127.0.0.1' });
+  // A login held at the hashing gate (the last test) waits as long as the test needs, however loaded the machine.
+  app = await startTestApp({ TRUST_PROXY: '127.0.0.1', PASSWORD_HASH_QUEUE_TIMEOUT: '30s' });
   adminToken = await loginAsAdmin(app);
   userPolicyId = (await app.db.policy.findUniqueOrThrow({ where: { name: 'User' } })).id;
 });
@@ -156,3 +159,41 @@ describe('the policies claim and enforced two-factor authentication', () => {
     expect(inside.two_factor_enrolment_required).toBe(true);
   });
 });
+
+describe('a login whose grants change while its password is being checked', () => {
+  // The login reads the user's grants with the user and prepares its access token while the hash
+  // runs; the token it hands out must still name what the user holds when the session is written.
+  it('names the policies the user holds when its session is written', async () => {
+    const granted = await createPolicy({});
+    const user = await userWith([]);
+    // Every hashing slot is taken: the login reads the user, then waits for a slot.
+    const gate = app.services.passwordHasher.gate;
+    const releases = await Promise.all(Array.from({ length: gate.stats().concurrency }, () => hold(gate)));
+    const pending = login(user.email, OUTSIDE);
+    for (let i = 0; gate.stats().queued.standard === 0; i++) {
+      if (i === 400) throw new Error('the login never queued for a hashing slot');
+      await sleep(10);
+    }
+    await admin('mutation($id: ID!, $input: UpdateUserInput!) { updateUser(id: $id, input: $input) { id } }', {
+      id: user.id,
+      input: { policies: [userPolicyId, granted.id] },
+    });
+    for (const release of releases) release();
+    expect(policiesOf((await pending).accessToken).sort()).toEqual([granted.name, 'User'].sort());
+  });
+});
+
+/** Takes a priority slot of the hashing gate until the returned function is called. */
+async function hold(gate: HashGate): Promise<() => void> {
+  let release!: () => void;
+  const held = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  await new Promise<void>((started) => {
+    void gate.run('priority', () => {
+      started();
+      return held;
+    });
+  });
+  return release;
+}

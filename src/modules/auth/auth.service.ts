@@ -58,7 +58,7 @@ export class AuthService {
     }
     try {
       const credentials = await this.verifyAndCreateSession(emailInput, password, otp, mode, client, attempt.knownIp, seen);
-      await this.lockout.recordSuccess(emailInput, client.ip);
+      this.lockout.recordSuccess(emailInput, client.ip);
       this.auditLog.record({
         type: 'login.succeeded',
         userId: credentials.userId,
@@ -123,12 +123,26 @@ export class AuthService {
       email = '';
     }
     // The credential version is read before the password is checked: the session is written only
-    // if no change of credentials committed in between (SessionService.createSession). Whether 2FA
-    // is on comes with it, so that nothing but the hash stands between the two round trips.
+    // if no change of credentials committed in between (SessionService.writeSession). Whether 2FA
+    // is on and the user's grants come with it, so that nothing but the hash stands between the
+    // two round trips.
     const user = email ? await this.findLoginUser(email) : null;
     // An account without a password (created by single sign-on) verifies the dummy hash too, and
     // fails like an unknown email: nothing tells which accounts have one.
-    const check = await this.hasher.check(user?.passwordHash ?? this.dummyHash, password, knownIp ? 'priority' : 'standard');
+    const checking = this.hasher.check(user?.passwordHash ?? this.dummyHash, password, knownIp ? 'priority' : 'standard');
+    // The hash is on its way (argon2 runs on libuv's pool): meanwhile the session that a good
+    // password gets is prepared, its access token signed, so that only the session write follows
+    // the check. Nothing leaves the process unless the password, status and code check out and the
+    // write succeeds; the answer waits for the hash whatever the account, so this costs a wrong
+    // guess nothing in time.
+    const prepared =
+      user?.passwordHash && user.status === 'ACTIVE'
+        ? this.sessions.prepareSession(user.id, mode, client, user.twoFactorEnabled, {
+            roleId: user.roleId,
+            policies: user.policyIds.map((policyId) => ({ policyId })),
+          })
+        : null;
+    const check = await checking;
     seen.userId = user?.id ?? null;
     if (!user?.passwordHash || !check.ok) throw new AppError('INVALID_CREDENTIALS');
     // Like OTP_REQUIRED, said only to someone who knows the password.
@@ -146,7 +160,10 @@ export class AuthService {
       if (!(await this.twoFactor.verifyCode(user.id, otp, client))) throw new AppError('INVALID_OTP');
     }
     if (check.rehash) await this.rehash(user.id, user.passwordHash, password);
-    return this.sessions.createSession(user.id, mode, client, user.credentialVersion, user.twoFactorEnabled);
+    return this.sessions.writeSession(
+      prepared ?? this.sessions.prepareSession(user.id, mode, client, user.twoFactorEnabled),
+      user.credentialVersion,
+    );
   }
 
   /** One plain statement on the login's critical path (see db/raw.ts). */
@@ -157,10 +174,13 @@ export class AuthService {
       status: UserStatus;
       credentialVersion: number;
       twoFactorEnabled: boolean;
+      roleId: string | null;
+      policyIds: string[];
     }>(
       this.db,
       `SELECT u."id", u."passwordHash", u."status"::text AS "status", u."credentialVersion",
-         EXISTS (SELECT 1 FROM "TwoFactor" f WHERE f."userId" = u."id" AND f."enabledAt" IS NOT NULL) AS "twoFactorEnabled"
+         EXISTS (SELECT 1 FROM "TwoFactor" f WHERE f."userId" = u."id" AND f."enabledAt" IS NOT NULL) AS "twoFactorEnabled",
+         u."roleId", ARRAY(SELECT p."policyId"::text FROM "UserPolicy" p WHERE p."userId" = u."id") AS "policyIds"
        FROM "User" u WHERE u."email" = $1`,
       [email],
     );

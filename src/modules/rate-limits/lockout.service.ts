@@ -103,11 +103,19 @@ export class LockoutService {
     await this.checks.reward(attempt.subject, 1);
   }
 
-  /** A good password ends every lockout of the account and remembers the IP as the owner's. */
-  async recordSuccess(email: string, ip: string | null): Promise<void> {
+  /**
+   * A good password ends every lockout of the account and remembers the IP as the owner's. Nothing
+   * in it changes the login's answer, so the answer does not wait for it: it runs as a background
+   * task (awaited at shutdown, a failure logged), and every command is issued here, before the
+   * answer leaves, so the next attempt's commands reach the store after them (Redis serves one
+   * connection's commands in order; the memory store at once).
+   */
+  recordSuccess(email: string, ip: string | null): void {
     const account = accountSubject(email);
-    await this.clear([this.knownIps.accountSubject('lockout', account), this.knownIps.pairSubject('lockout', account, ip)]);
-    await this.knownIps.remember(account, ip);
+    const subjects = [this.knownIps.accountSubject('lockout', account), this.knownIps.pairSubject('lockout', account, ip)];
+    this.background.run('login-success-bookkeeping', async () => {
+      await Promise.all([this.clear(subjects), this.knownIps.remember(account, ip)]);
+    });
   }
 
   /** A password reset proves the mailbox: the owner may sign in with the new password at once. */

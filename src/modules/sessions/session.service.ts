@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Config } from '../../config/config.ts';
-import { createOpaqueToken, isUuid, parseOpaqueToken, secretMatches } from '../../crypto/tokens.ts';
+import { createOpaqueToken, isUuid, type OpaqueToken, parseOpaqueToken, secretMatches } from '../../crypto/tokens.ts';
 import type { Database, TransactionClient } from '../../db/client.ts';
 import { dateOrNull, MS, queryRows, TS } from '../../db/raw.ts';
 import { AppError } from '../../errors.ts';
@@ -30,6 +30,22 @@ export interface IssuedCredentials {
   expiresIn: number;
   /** Seconds the opaque token stays valid (the cookie's Max-Age). */
   tokenTtl: number;
+}
+
+/** A login's session before it is written: see SessionService.prepareSession. */
+export interface PreparedSession {
+  userId: string;
+  sessionId: string;
+  mode: AuthMode;
+  client: ClientInfo;
+  twoFactorEnabled: boolean | undefined;
+  opaque: OpaqueToken;
+  /** Seconds the opaque token stays valid. */
+  ttl: number;
+  now: Date;
+  expiresAt: Date;
+  /** The credentials computed ahead for the grants the caller read, or null. */
+  ahead: { grants: UserGrants; credentials: Promise<IssuedCredentials> } | null;
 }
 
 /** A session as its owner may see it: never a token. */
@@ -90,26 +106,72 @@ export class SessionService {
 
   /**
    * Writes the session of a login whose password (and code) checked out against the user's
-   * credentials at `credentialVersion`. One statement holds a share lock on the user row while
-   * it reads the version and status again and writes the session only if both still hold: a
-   * password change, reset, 2FA change, suspension or deletion either committed before (then the
-   * login fails) or waits for this statement and then finds the session to end. The same
-   * statement returns the user's grants (read under that lock) for the access token: one round
-   * trip in all (see db/raw.ts). `twoFactorEnabled`, when the caller read it already, spares the
-   * credentials a look-up.
+   * credentials at `credentialVersion` (see writeSession). `twoFactorEnabled`, when the caller read
+   * it already, spares the credentials a look-up.
    */
-  async createSession(
+  createSession(
     userId: string,
     mode: AuthMode,
     client: ClientInfo,
     credentialVersion: number,
     twoFactorEnabled?: boolean,
   ): Promise<IssuedCredentials> {
+    return this.writeSession(this.prepareSession(userId, mode, client, twoFactorEnabled), credentialVersion);
+  }
+
+  /**
+   * What a login's session is made of before anything is written: its id, its opaque token and its
+   * lifetime, and, given the grants the caller read with the user (`expectedGrants`), the access
+   * token for them, started now. A password login prepares its session while the password is being
+   * verified, so that only the session write is left once the check succeeds; the access token is
+   * handed out only if writeSession reads the same grants under its lock (else it is signed again),
+   * and is dropped unused when the login fails.
+   */
+  prepareSession(
+    userId: string,
+    mode: AuthMode,
+    client: ClientInfo,
+    twoFactorEnabled?: boolean,
+    expectedGrants?: UserGrants,
+  ): PreparedSession {
     const ttl = Math.min(this.tokenTtl(mode), this.config.tokens.sessionMaxAgeSeconds);
-    const opaque = createOpaqueToken();
     const now = new Date();
-    const expiresAt = new Date(now.getTime() + ttl * 1000);
-    const sessionId = randomUUID();
+    const session: Omit<PreparedSession, 'ahead'> = {
+      userId,
+      mode,
+      client,
+      twoFactorEnabled,
+      sessionId: randomUUID(),
+      opaque: createOpaqueToken(),
+      ttl,
+      now,
+      expiresAt: new Date(now.getTime() + ttl * 1000),
+    };
+    if (!expectedGrants) return { ...session, ahead: null };
+    const credentials = this.credentials(
+      userId,
+      session.sessionId,
+      mode,
+      session.opaque.token,
+      ttl,
+      expectedGrants,
+      client.ip,
+      twoFactorEnabled,
+    );
+    credentials.catch(() => {}); // looked at only when the login succeeds (writeSession)
+    return { ...session, ahead: { grants: expectedGrants, credentials } };
+  }
+
+  /**
+   * Writes a prepared session. One statement holds a share lock on the user row while it reads the
+   * version and status again and writes the session only if both still hold: a password change,
+   * reset, 2FA change, suspension or deletion either committed before (then the login fails) or
+   * waits for this statement and then finds the session to end. The same statement returns the
+   * user's grants (read under that lock) for the access token: one round trip in all (see
+   * db/raw.ts). The token prepared ahead is used only for exactly these grants.
+   */
+  async writeSession(prepared: PreparedSession, credentialVersion: number): Promise<IssuedCredentials> {
+    const { userId, sessionId, mode, client, opaque, now, expiresAt, ttl } = prepared;
     const [grants] = await queryRows<{ roleId: string | null; policyIds: string[] }>(
       this.db,
       `WITH "user" AS (
@@ -142,7 +204,12 @@ export class SessionService {
     );
     if (!grants) throw new AppError('INVALID_CREDENTIALS');
     const userGrants = { roleId: grants.roleId, policies: grants.policyIds.map((policyId) => ({ policyId })) };
-    return this.credentials(userId, sessionId, mode, opaque.token, ttl, userGrants, client.ip, twoFactorEnabled);
+    if (prepared.ahead && sameGrants(prepared.ahead.grants, userGrants)) {
+      // Failed ahead (say the policy snapshot could not be loaded then): made afresh, as without it.
+      const ahead = await prepared.ahead.credentials.catch(() => null);
+      if (ahead) return ahead;
+    }
+    return this.credentials(userId, sessionId, mode, opaque.token, ttl, userGrants, client.ip, prepared.twoFactorEnabled);
   }
 
   /**
@@ -404,4 +471,11 @@ export class SessionService {
     const accessToken = await this.signingKeys.sign({ userId, sessionId, policies, twoFactorEnrolmentRequired });
     return { userId, sessionId, mode, accessToken, token, expiresIn: ttl, tokenTtl };
   }
+}
+
+/** Whether two reads of a user's grants agree: the same role and the same direct policies, in any order. */
+function sameGrants(a: UserGrants, b: UserGrants): boolean {
+  if (a.roleId !== b.roleId || a.policies.length !== b.policies.length) return false;
+  const ids = new Set(a.policies.map((p) => p.policyId));
+  return b.policies.every((p) => ids.has(p.policyId));
 }
