@@ -3,8 +3,8 @@
 // Deploy section says: `npm ci --omit=dev` (the embedded default: the PostgreSQL binaries are optional
 // dependencies, installed for this machine), then `npm prune --omit=dev --omit=optional` (a deploy on an external
 // PostgreSQL). node_modules is summed as `du` does (allocated blocks), each time with its largest packages.
-// npm runs from its cache (--offline), from the registry when the cache lacks something; --ignore-scripts, so
-// argon2's native build (~0.4 MB, compiled at install) is not counted. dist/ is measured where it is.
+// npm runs from its cache (--offline), from the registry when the cache lacks something; --ignore-scripts, so what
+// install scripts add (argon2's build/, ~0.4 MB) is not counted. dist/ is measured where it is.
 import { execFile } from 'node:child_process';
 import { copyFile, lstat, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
