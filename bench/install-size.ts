@@ -6,7 +6,9 @@
 // npm runs from its cache (--offline), from the registry when the cache lacks something; --ignore-scripts, so what
 // install scripts add (argon2's build/, ~0.4 MB) is not counted. dist/ is measured where it is.
 import { execFile } from 'node:child_process';
-import { copyFile, lstat, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { copyFile, lstat, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { builtinModules } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -29,6 +31,10 @@ export interface ProductionInstall {
   postgresql: InstallSize;
   /** dist/ as built here (the bundle the install runs). */
   distBytes: number;
+  /** Per bundle in dist/, the packages it imports that `npm ci --omit=dev` did not install. */
+  missing: Record<string, string[]>;
+  /** devDependencies that the production tree holds anyway (brought by a run-time dependency). */
+  devInTree: string[];
   seconds: number;
 }
 
@@ -83,6 +89,24 @@ async function treeBytes(dir: string): Promise<number> {
   return total;
 }
 
+/** Packages (by name) that each dist/*.mjs imports or requires, Node's own modules left out. */
+async function distImports(): Promise<Record<string, Set<string>>> {
+  const builtins = new Set(builtinModules);
+  const byEntry: Record<string, Set<string>> = {};
+  const dist = path.join(ROOT, 'dist');
+  for (const file of (await readdir(dist)).filter((f) => f.endsWith('.mjs'))) {
+    const code = await readFile(path.join(dist, file), 'utf8');
+    const names = new Set<string>();
+    for (const [, spec = ''] of code.matchAll(/(?:\bfrom|\bimport|\bimport\(|\brequire\() ?"([^"./][^"]*)"/g)) {
+      if (spec.startsWith('node:')) continue;
+      const name = spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : (spec.split('/')[0] ?? spec);
+      if (!builtins.has(name)) names.add(name);
+    }
+    byEntry[file] = names;
+  }
+  return byEntry;
+}
+
 export async function measureProductionInstall(): Promise<ProductionInstall> {
   const started = performance.now();
   const dir = await mkdtemp(path.join(tmpdir(), 'gatehouse-install-'));
@@ -90,10 +114,16 @@ export async function measureProductionInstall(): Promise<ProductionInstall> {
     for (const file of ['package.json', 'package-lock.json']) await copyFile(path.join(ROOT, file), path.join(dir, file));
     await npm(dir, ['ci', ...NPM_FLAGS]);
     const embedded = await measure(path.join(dir, 'node_modules'));
+    const installed = (name: string) => existsSync(path.join(dir, 'node_modules', name, 'package.json'));
+    const missing = Object.fromEntries(
+      Object.entries(await distImports().catch(() => ({}))).map(([file, names]) => [file, [...names].filter((n) => !installed(n))]),
+    );
+    const manifest = JSON.parse(await readFile(path.join(ROOT, 'package.json'), 'utf8')) as { devDependencies: Record<string, string> };
+    const devInTree = Object.keys(manifest.devDependencies).filter(installed);
     await npm(dir, ['prune', ...NPM_FLAGS, '--omit=optional']);
     const postgresql = await measure(path.join(dir, 'node_modules'));
     const distBytes = await treeBytes(path.join(ROOT, 'dist')).catch(() => 0);
-    return { embedded, postgresql, distBytes, seconds: (performance.now() - started) / 1000 };
+    return { embedded, postgresql, distBytes, missing, devInTree, seconds: (performance.now() - started) / 1000 };
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
@@ -106,6 +136,21 @@ export const topPackages = (size: InstallSize, n = 10) =>
     .map((p) => `${p.name} ${(p.bytes / MiB).toFixed(1)}${p.copies > 1 ? ` (${p.copies} copies)` : ''}`)
     .join(', ');
 
+/** What a production install lacks that dist/ imports, and which development packages it holds anyway. */
+export function dependencyCheck(result: ProductionInstall): string {
+  const lacking = Object.entries(result.missing).filter(([, names]) => names.length > 0);
+  const server = result.missing['main.mjs'];
+  return [
+    server === undefined
+      ? 'dist/main.mjs not built: imports not checked'
+      : server.length === 0
+        ? `every package dist/main.mjs imports is installed ✓`
+        : `dist/main.mjs imports packages the install lacks: ${server.join(', ')} ✗`,
+    ...lacking.filter(([file]) => file !== 'main.mjs').map(([file, names]) => `dist/${file} imports, not installed: ${names.join(', ')}`),
+    `devDependencies in the production tree (brought by a run-time dependency): ${result.devInTree.join(', ') || 'none'}`,
+  ].join('\n');
+}
+
 if (import.meta.filename === process.argv[1] || process.argv[1]?.endsWith('bench/install-size.ts')) {
   const result = await measureProductionInstall();
   for (const [label, command, size] of [
@@ -116,5 +161,6 @@ if (import.meta.filename === process.argv[1] || process.argv[1]?.endsWith('bench
     console.log(`  largest (MiB): ${topPackages(size)}`);
   }
   console.log(`dist/ (the bundle, built here): ${mib(result.distBytes)}`);
+  console.log(dependencyCheck(result));
   console.log(`(measured in ${result.seconds.toFixed(0)} s)`);
 }

@@ -18,7 +18,7 @@ import pg from 'pg';
 import { hashPassword, verifyPassword } from '../src/crypto/password.ts';
 import { operationEnvName, RATE_LIMITED_OPERATIONS } from '../src/modules/rate-limits/sensitive-operations.ts';
 import { closeAgent, post, type ServerProcess, spawnServer } from './http.ts';
-import { type InstallSize, measureProductionInstall, mib, topPackages } from './install-size.ts';
+import { dependencyCheck, type InstallSize, measureProductionInstall, mib, topPackages } from './install-size.ts';
 import { samplePeakMemory, serverWithDatabaseMiB } from './process-memory.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
@@ -393,5 +393,6 @@ if (SCENARIOS.has('install') && results.length > 0) {
   ];
   console.log(`| production install | ${results.map((r) => cell(r).join(' | ')).join(' | ')} |`);
   for (const r of results) console.log(`\n${r.database.label}, largest packages (MiB): ${topPackages(sizeOf(r))}`);
+  console.log(`\n${dependencyCheck(install)}`);
 }
 closeAgent();
