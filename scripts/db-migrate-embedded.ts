@@ -4,7 +4,8 @@
 // checks the counts, then applies the newer migrations. DATA_DIR/pglite is kept (the server reminds you at
 // start) until you remove it; DATA_DIR/pglite.migrated records the copy. SECRET (or DATA_DIR/secret.key) must
 // stay the same: signing keys and TOTP secrets are copied as they are, encrypted under it.
-// PGlite is a dependency of this script only: the server never loads it.
+// PGlite is needed by this script only, and only once: it is a development dependency, absent from a production
+// install (npm ci --omit=dev), and the script says how to get it (see loadPGlite).
 import 'dotenv/config';
 import { existsSync } from 'node:fs';
 import { cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -32,7 +33,7 @@ async function main(): Promise<void> {
   }
   const started = performance.now();
   // PGlite takes no lock on its directory: a server of an older version must not be running on it.
-  const { PGlite } = await import('@electric-sql/pglite');
+  const PGlite = await loadPGlite();
   const source = new PGlite(pgliteDir);
   try {
     await source.waitReady;
@@ -79,6 +80,24 @@ async function main(): Promise<void> {
   console.log(
     `Done in ${Math.round(performance.now() - started)} ms. ${pgliteDir} is kept: remove it once Gatehouse runs well on the new database.`,
   );
+}
+
+/**
+ * PGlite (27 MB) reads the old data directory. Only this one-off command needs it, so a production install
+ * (`npm ci --omit=dev`) leaves it out; a full install (`npm ci`, or `npm install`) has it, at the version the
+ * lockfile pins.
+ */
+async function loadPGlite() {
+  try {
+    return (await import('@electric-sql/pglite')).PGlite;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ERR_MODULE_NOT_FOUND' || !String(error).includes('@electric-sql/pglite')) throw error;
+    throw new Error(
+      'This command reads the old database with PGlite (@electric-sql/pglite), which a production install (npm ci --omit=dev) leaves out. ' +
+        'Install the dependencies in full for this one-off step (`npm ci`), run `npm run db:migrate-embedded` again, ' +
+        'then go back to the production install (`npm ci --omit=dev`). See the README, "Migrating from the PGlite versions".',
+    );
+  }
 }
 
 /** A migrations directory holding only the named migrations (those the PGlite database had). */

@@ -120,7 +120,13 @@ describe('npm start on a fresh data directory', () => {
 
     const graphiql = await fetch(`http://127.0.0.1:${port}/graphql`, { headers: { accept: 'text/html' } });
     expect(graphiql.status).toBe(200);
-    expect(await graphiql.text()).toContain('GraphiQL');
+    const page = await graphiql.text();
+    expect(page).toContain('GraphiQL');
+    // The bundle serves GraphiQL's assets from dist/graphiql/ (their package is a development dependency).
+    const script = /src="(\/graphiql\/[0-9a-f]+\/graphiql\.js)"/.exec(page)?.[1];
+    const asset = await fetch(`http://127.0.0.1:${port}${script}`);
+    expect(asset.status).toBe(200);
+    expect((await asset.text()).length).toBeGreaterThan(1_000_000);
 
     expect((await stat(path.join(dataDir, 'secret.key'))).mode & 0o077).toBe(0);
     expect(await readdir(path.join(dataDir, 'postgres'))).toContain('PG_VERSION');

@@ -1,5 +1,5 @@
+import { createClient } from '@redis/client';
 import { print } from 'graphql';
-import { createClient } from 'redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LoginDocument } from './generated/graphql.ts';
 import { registerUser } from './helpers/factories.ts';

@@ -1,29 +1,17 @@
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import path from 'node:path';
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
 import type { GraphiQLOptions } from 'graphql-yoga';
+import { type GraphiQLBundle as Bundle, graphiqlBundleVersion, loadGraphiQLBundle } from './graphiql-bundle.ts';
 
 // GraphiQL from this server alone, so air-gapped installs get an explorer too. The assets are the
 // ones @graphql-yoga/render-graphiql ships prebuilt (GraphiQL, React, Monaco and its workers as
-// strings); instead of inlining ~9 MB into every page as that package does, they are served as
+// strings, see graphiql-bundle.ts); instead of inlining ~9 MB into every page as that package does, they are served as
 // files under one versioned path, cached for good, and the page is a few lines of HTML that a CSP
 // of 'self' sources covers: no inline script, no 'unsafe-eval', no other host.
 
 const GRAPHIQL_ASSET_DIR = '/graphiql/';
 const gzipAsync = promisify(gzip);
-
-/** The bundle's exports: strings, as @graphql-yoga/render-graphiql/graphiql defines them. */
-interface Bundle {
-  js: string;
-  css: string;
-  editorWorkerService: string;
-  jsonWorker: string;
-  graphqlWorker: string;
-  favicon: string;
-}
 
 interface AssetSpec {
   type: string;
@@ -90,9 +78,9 @@ const CSP = [
 ].join('; ');
 
 export function prepareGraphiQL(options: GraphiQLOptions): GraphiQL {
-  const version = createHash('sha256').update(bundleVersion()).update(BOOT_SCRIPT).digest('hex').slice(0, 16);
+  const version = createHash('sha256').update(graphiqlBundleVersion()).update(BOOT_SCRIPT).digest('hex').slice(0, 16);
   const dir = `${GRAPHIQL_ASSET_DIR}${version}/`;
-  const bundle = once(() => import('@graphql-yoga/render-graphiql/graphiql'));
+  const bundle = once(loadGraphiQLBundle);
   const assets = new Map<string, GraphiQLAsset>();
   for (const [name, spec] of Object.entries(ASSETS)) {
     const load = once(async () => {
@@ -137,14 +125,6 @@ function renderPage(dir: string, options: GraphiQLOptions): string {
 </body>
 </html>
 `;
-}
-
-/** The installed bundle's version, read without loading the bundle itself. */
-function bundleVersion(): string {
-  const require = createRequire(import.meta.url);
-  const entry = require.resolve('@graphql-yoga/render-graphiql');
-  const manifest = JSON.parse(readFileSync(path.join(path.dirname(entry), '..', 'package.json'), 'utf8')) as { version: string };
-  return manifest.version;
 }
 
 const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);

@@ -1,5 +1,5 @@
+import { createClient } from '@redis/client';
 import { type RateLimiterAbstract, RateLimiterMemory, RateLimiterRedis } from 'rate-limiter-flexible';
-import { createClient } from 'redis';
 import type { Logger } from '../../log/logger.ts';
 
 /** Creates the counters behind every limit: in process memory, or shared through Redis. */
