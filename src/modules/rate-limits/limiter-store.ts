@@ -1,5 +1,4 @@
 import { type RateLimiterAbstract, RateLimiterMemory, RateLimiterRedis } from 'rate-limiter-flexible';
-import { createClient } from 'redis';
 import type { Logger } from '../../log/logger.ts';
 
 /** Creates the counters behind every limit: in process memory, or shared through Redis. */
@@ -29,6 +28,8 @@ const CONNECT_WAIT_MS = 2000;
  * while disconnected (a queued consume would stall the request until Redis returns).
  */
 export async function createRedisLimiterStore(url: string, prefix: string, logger: Logger): Promise<LimiterStore> {
+  // Loaded only with REDIS_URL (see createRedisPubSub).
+  const { createClient } = await import('redis');
   const client = createClient({
     url,
     disableOfflineQueue: true,
