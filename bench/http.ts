@@ -56,9 +56,10 @@ export interface ServerProcess {
 }
 
 /**
- * Starts `node [nodeArgs] dist/main.mjs` (what `npm start` runs after building) with only the given
- * environment (plus PATH and PORT), and waits for /health. Another process may take the free port
- * before the server binds it: a few attempts.
+ * Starts the server through scripts/start.sh, as `npm start` does (the build check, the environment
+ * defaults and node flags it sets; nodeArgs are added to them), with only the given environment (plus
+ * PATH and PORT), and waits for /health. The script execs node, so the child's pid is the server's once
+ * it is up. Another process may take the free port before the server binds it: a few attempts.
  */
 export async function spawnServer(root: string, env: Record<string, string>, nodeArgs: string[] = []): Promise<ServerProcess> {
   for (let attempt = 1; ; attempt++) {
@@ -73,7 +74,7 @@ export async function spawnServer(root: string, env: Record<string, string>, nod
 async function spawnServerOnce(root: string, env: Record<string, string>, nodeArgs: string[]): Promise<ServerProcess> {
   const port = await freePort();
   const started = performance.now();
-  const child = spawn(process.execPath, [...nodeArgs, 'dist/main.mjs'], {
+  const child = spawn('sh', ['scripts/start.sh', ...nodeArgs], {
     cwd: root,
     env: { PATH: process.env.PATH ?? '', PORT: String(port), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

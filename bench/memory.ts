@@ -3,8 +3,8 @@
 // database (migrations applied), a restart on the same database (nothing pending), the RSS at idle,
 // the peak RSS (VmHWM) under a fixed mix of `viewer` queries, refreshes and logins, and where the
 // resident memory sits (/proc/<pid>/smaps_rollup). BENCH_DATABASE_URL names the server (default the
-// local PostgreSQL); MALLOC_* (MALLOC_ARENA_MAX=1 unless set, as npm start) and BENCH_NODE_ARGS pass through to
-// the server, to compare settings.
+// local PostgreSQL); MALLOC_* (scripts/start.sh sets MALLOC_ARENA_MAX=1 unless given) and BENCH_NODE_ARGS (added
+// to the script's node flags) pass through to the server, to compare settings.
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -44,8 +44,8 @@ function cpuMs(pid: number): number {
 
 async function start(env: Record<string, string>): Promise<ServerProcess & { cpuMs: number }> {
   const nodeArgs = process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
-  // npm start's default (package.json); MALLOC_ARENA_MAX=0 gives glibc's own (8 arenas per core).
-  const malloc = { MALLOC_ARENA_MAX: '1', ...Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('MALLOC_'))) };
+  // scripts/start.sh sets MALLOC_ARENA_MAX=1 unless given; MALLOC_ARENA_MAX=0 gives glibc's own (8 arenas per core).
+  const malloc = Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('MALLOC_')));
   const serverEnv = { LOG_LEVEL: 'warn', ADMIN_PASSWORD: PASSWORD, ...LIMITS, ...malloc, ...env } as Record<string, string>;
   const server = await spawnServer(ROOT, serverEnv, nodeArgs);
   return { ...server, cpuMs: cpuMs(server.child.pid!) };
@@ -142,7 +142,7 @@ try {
   console.log(`| peak RSS under load | ${peak} MiB | < 150 MiB |`);
   console.log(`| RSS after load | ${after} MiB (${afterRollup}) | |`);
   console.log(
-    `\nMALLOC_ARENA_MAX=${process.env.MALLOC_ARENA_MAX ?? '1'}. Load: ${load}; ${CLIENTS} viewer, 8 refresh and 4 login clients at once.`,
+    `\nMALLOC_ARENA_MAX=${process.env.MALLOC_ARENA_MAX ?? '1 (scripts/start.sh)'}. Load: ${load}; ${CLIENTS} viewer, 8 refresh and 4 login clients at once.`,
   );
 } finally {
   closeAgent();

@@ -73,6 +73,11 @@ export async function createServices({ config, secret, db, mail, logger }: Depen
   const close = async () => {
     for (const stop of stops.splice(0).reverse()) await stop();
   };
+  // The dummy hash for unknown emails takes one argon2 hash on a libuv thread: it runs while the
+  // start-up's queries below run on this one, instead of after them.
+  const passwordHasher = createPasswordHasher(config, logger);
+  const dummyHashing = passwordHasher.createDummyHash();
+  dummyHashing.catch(() => {}); // awaited below; a start-up that fails before then must not leave it unhandled
   try {
     const userRows = new UserRowCache(db, config, logger, pubsub);
     await userRows.start();
@@ -94,8 +99,7 @@ export async function createServices({ config, secret, db, mail, logger }: Depen
     const retention = new RetentionService(db, config, logger);
     retention.start();
     stops.push(() => retention.stop());
-    const passwordHasher = createPasswordHasher(config, logger);
-    const dummyHash = await passwordHasher.createDummyHash();
+    const dummyHash = await dummyHashing;
     // Limits hold across instances when they share Redis; in process memory otherwise.
     const limiterStore = config.redis
       ? await createRedisLimiterStore(config.redis.url, config.redis.prefix, logger)

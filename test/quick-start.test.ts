@@ -18,10 +18,10 @@ const LOGIN_JSON = 'mutation($e: String!, $p: String!) { login(email: $e, passwo
 /** `asUid`: run as that account (the test runs as root), as a normal user would; setpriv execs, so the child is the server. */
 function spawnServer(dataDir: string, port: number, asUid?: number): ChildProcess {
   const env: Record<string, string> = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', DATA_DIR: dataDir, PORT: String(port) };
-  // What `npm start` runs after building (npm itself would stand between the signal and the server).
+  // What `npm start` runs (npm itself would stand between the signal and the server); the script execs node.
   const [command, args] = asUid
-    ? ['setpriv', [`--reuid=${asUid}`, `--regid=${asUid}`, '--clear-groups', '--', process.execPath, 'dist/main.mjs']]
-    : [process.execPath, ['dist/main.mjs']];
+    ? ['setpriv', [`--reuid=${asUid}`, `--regid=${asUid}`, '--clear-groups', '--', 'sh', 'scripts/start.sh']]
+    : ['sh', ['scripts/start.sh']];
   return spawn(command as string, args as string[], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
 }
 

@@ -1,4 +1,3 @@
-import { createClient } from '@redis/client';
 import type { Logger } from '../log/logger.ts';
 
 /**
@@ -19,6 +18,8 @@ const CONNECT_WAIT_MS = 2000;
  * a Redis outage slows revocation down to the polling interval instead of stopping the service.
  */
 export async function createRedisPubSub(url: string, prefix: string, logger: Logger): Promise<PubSub> {
+  // Loaded only with REDIS_URL: its command tables cost ~5 MiB of heap and start-up time otherwise.
+  const { createClient } = await import('@redis/client');
   const options = {
     url,
     socket: { connectTimeout: CONNECT_WAIT_MS, reconnectStrategy: (retries: number) => Math.min(100 * 2 ** retries, 5000) },

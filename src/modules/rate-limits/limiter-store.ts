@@ -1,4 +1,3 @@
-import { createClient } from '@redis/client';
 import { type RateLimiterAbstract, RateLimiterMemory, RateLimiterRedis } from 'rate-limiter-flexible';
 import type { Logger } from '../../log/logger.ts';
 
@@ -29,6 +28,8 @@ const CONNECT_WAIT_MS = 2000;
  * while disconnected (a queued consume would stall the request until Redis returns).
  */
 export async function createRedisLimiterStore(url: string, prefix: string, logger: Logger): Promise<LimiterStore> {
+  // Loaded only with REDIS_URL (see createRedisPubSub).
+  const { createClient } = await import('@redis/client');
   const client = createClient({
     url,
     disableOfflineQueue: true,
