@@ -11,7 +11,7 @@
 // and of package.json and package-lock.json (what is bundled, and in which versions).
 // Comparing hashes costs a few milliseconds and never loads esbuild, which a production install lacks.
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -123,8 +123,6 @@ export const wasm = { valueOf: () => readFileSync(new URL('./${QUERY_COMPILER_FI
 
 async function build(esbuild) {
   const { wasm } = await import(`@prisma/client/runtime/${QUERY_COMPILER}.wasm-base64.mjs`);
-  // Chunks from an earlier build would pile up: their names carry a hash of their content.
-  rmSync(path.join(ROOT, 'dist'), { recursive: true, force: true });
   const result = await esbuild.build({
     absWorkingDir: ROOT,
     entryPoints: Object.entries(ENTRIES).map(([out, input]) => ({ out, in: input })),
@@ -149,7 +147,6 @@ async function build(esbuild) {
     // Bundled CommonJS (Prisma's runtime is CommonJS under Node's conditions) calls require() for Node's own
     // modules; an ES module has no require of its own, so the bundle makes one.
     banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
-    plugins: [graphiqlAssets],
     metafile: true,
     logLevel: 'warning',
   });
@@ -162,6 +159,22 @@ async function build(esbuild) {
   const inputs = Object.fromEntries(recorded.sort().map((file) => [file, sha256(file)]));
   writeFileSync(path.join(ROOT, 'dist', QUERY_COMPILER_FILE), Buffer.from(wasm, 'base64'));
   writeFileSync(STAMP, `${JSON.stringify({ inputs }, null, 1)}\n`);
+  pruneOldChunks(new Set(Object.keys(result.metafile.outputs).map((file) => path.basename(file))));
+}
+
+/**
+ * Chunks from earlier builds would pile up (their names carry a hash of their content), but a server still
+ * running an earlier build loads some of its chunks only when first needed (the Redis client, say): a build
+ * in place must not pull them from under it. So a chunk this build did not write goes once it is a day old.
+ */
+function pruneOldChunks(written) {
+  const dist = path.join(ROOT, 'dist');
+  const dayAgo = Date.now() - 24 * 3600 * 1000;
+  for (const name of readdirSync(dist)) {
+    if (!/^chunk-.*\.mjs(\.LEGAL\.txt)?$/.test(name) || written.has(name)) continue;
+    const file = path.join(dist, name);
+    if (statSync(file).mtimeMs < dayAgo) rmSync(file, { force: true });
+  }
 }
 
 // esbuild is a devDependency, absent from a production install; loaded only when there is something to build.
