@@ -1,7 +1,8 @@
 import { createHmac } from 'node:crypto';
-import { decodeProtectedHeader, SignJWT, UnsecuredJWT } from 'jose';
+import { decodeProtectedHeader, jwtVerify, SignJWT, UnsecuredJWT } from 'jose';
 import { describe, expect, it } from 'vitest';
 import {
+  type AccessClaims,
   generateSigningKeyPair,
   importPrivateKey,
   importPublicJwk,
@@ -40,6 +41,30 @@ describe('access tokens', () => {
     expect(decodeProtectedHeader(token)).toEqual({ alg: key.signing.algorithm, kid: key.signing.kid, typ: 'at+jwt' });
     const result = await verify(token);
     expect(result).toEqual({ ok: true, claims: { ...claims, issuedAt: expect.any(Number), expiresAt: expect.any(Number) } });
+  });
+
+  it.each<[string, AccessClaims]>([
+    ['without', claims],
+    ['with', { ...claims, twoFactorEnrolmentRequired: true }],
+  ])('are written as jose writes them (%s the 2FA enrolment claim)', async (_, tokenClaims) => {
+    for (const key of [ed, es]) {
+      const token = await signAccessToken(tokenClaims, 60, key.signing, options);
+      const { iat } = JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString('utf8'));
+      const enrolment = tokenClaims.twoFactorEnrolmentRequired ? { two_factor_enrolment_required: true } : {};
+      const byJose = await new SignJWT({ sid: tokenClaims.sessionId, policies: tokenClaims.policies, ...enrolment })
+        .setProtectedHeader({ alg: key.signing.algorithm, kid: key.signing.kid, typ: 'at+jwt' })
+        .setSubject(tokenClaims.userId)
+        .setIssuer(options.issuer)
+        .setAudience(options.audience)
+        .setIssuedAt(iat)
+        .setExpirationTime(iat + 60)
+        .sign(key.signing.privateKey);
+      // Ed25519 signatures are deterministic: the whole token is the same. ECDSA's are not: header and payload are.
+      if (key === ed) expect(token).toBe(byJose);
+      else expect(token.split('.').slice(0, 2)).toEqual(byJose.split('.').slice(0, 2));
+      const verified = await jwtVerify(token, key.verification.publicKey, { algorithms: [key.signing.algorithm], typ: 'at+jwt' });
+      expect(verified.payload).toMatchObject({ sub: tokenClaims.userId, sid: tokenClaims.sessionId, ...enrolment });
+    }
   });
 
   it('carry the policy names under the configured claim', async () => {

@@ -1,5 +1,5 @@
-import { createPrivateKey, createPublicKey, generateKeyPairSync, type JsonWebKey, type KeyObject } from 'node:crypto';
-import { decodeProtectedHeader, errors, jwtVerify, SignJWT } from 'jose';
+import { createPrivateKey, createPublicKey, generateKeyPairSync, type JsonWebKey, type KeyObject, sign } from 'node:crypto';
+import { decodeProtectedHeader, errors, jwtVerify } from 'jose';
 
 // Access tokens: short-lived JWTs signed with an asymmetric key (Ed25519 or P-256), named by a
 // `kid` header so verifiers pick the key from a published JWKS. Verification pins the algorithm
@@ -75,18 +75,33 @@ export function importPublicJwk(jwk: PublicJwk, algorithm: SigningAlgorithm): Ke
   return key;
 }
 
+/**
+ * Signs with node:crypto directly rather than jose's SignJWT: jose (v6) signs through WebCrypto,
+ * which costs the main thread about three times the CPU of the signature itself (a refresh or a
+ * login signs one token each; measured in bench/, see issue #16). The compact JWS is what jose
+ * writes, key for key in the same order (an Ed25519 token is byte for byte the same), and jose
+ * still verifies every token (verifyAccessToken). ES256 signatures are the raw r||s form JWS
+ * requires (RFC 7518 §3.4), not DER.
+ */
 export function signAccessToken(claims: AccessClaims, ttlSeconds: number, key: SigningKey, options: TokenOptions): Promise<string> {
   const now = Math.floor(Date.now() / 1000);
-  const enrolment = claims.twoFactorEnrolmentRequired ? { [TWO_FACTOR_ENROLMENT_CLAIM]: true } : {};
-  return new SignJWT({ sid: claims.sessionId, [options.policiesClaim]: claims.policies, ...enrolment })
-    .setProtectedHeader({ alg: key.algorithm, kid: key.kid, typ: ACCESS_TOKEN_TYPE })
-    .setSubject(claims.userId)
-    .setIssuer(options.issuer)
-    .setAudience(options.audience)
-    .setIssuedAt(now)
-    .setExpirationTime(now + ttlSeconds)
-    .sign(key.privateKey);
+  const payload: Record<string, unknown> = { sid: claims.sessionId, [options.policiesClaim]: claims.policies };
+  if (claims.twoFactorEnrolmentRequired) payload[TWO_FACTOR_ENROLMENT_CLAIM] = true;
+  payload.sub = claims.userId;
+  payload.iss = options.issuer;
+  payload.aud = options.audience;
+  payload.iat = now;
+  payload.exp = now + ttlSeconds;
+  const header = { alg: key.algorithm, kid: key.kid, typ: ACCESS_TOKEN_TYPE };
+  const input = `${base64url(JSON.stringify(header))}.${base64url(JSON.stringify(payload))}`;
+  const signature =
+    key.algorithm === 'EdDSA'
+      ? sign(null, Buffer.from(input), key.privateKey)
+      : sign('sha256', Buffer.from(input), { key: key.privateKey, dsaEncoding: 'ieee-p1363' });
+  return Promise.resolve(`${input}.${signature.toString('base64url')}`);
 }
+
+const base64url = (text: string): string => Buffer.from(text).toString('base64url');
 
 export interface VerifyOptions extends TokenOptions {
   /**

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Config } from '../../config/config.ts';
 import { createOpaqueToken, isUuid, type OpaqueToken, parseOpaqueToken, secretMatches } from '../../crypto/tokens.ts';
 import type { Database, TransactionClient } from '../../db/client.ts';
-import { dateOrNull, MS, queryRows, TS } from '../../db/raw.ts';
+import { dateOrNull, MS, queryRows, statement, TS } from '../../db/raw.ts';
 import { AppError } from '../../errors.ts';
 import type { Prisma } from '../../generated/prisma/client.ts';
 import type { AuthMode, SessionTokenKind, UserStatus } from '../../generated/prisma/enums.ts';
@@ -83,6 +83,24 @@ interface TokenRow {
   roleId: string | null;
   policyIds: string[];
 }
+
+/**
+ * A token with its session, and the user's status and grants (see readToken): prepared, it runs
+ * on every refresh and every session-cookie request.
+ */
+const READ_TOKEN = statement(
+  'session.read-token',
+  `SELECT t."id", t."kind"::text AS "kind", t."secretHash", t."sessionId",
+     ${MS('t."expiresAt"')} AS "expiresAt", ${MS('t."usedAt"')} AS "usedAt", ${MS('t."presentedAt"')} AS "presentedAt",
+     s."userId", ${MS('s."createdAt"')} AS "createdAt", ${MS('s."revokedAt"')} AS "revokedAt",
+     ${MS('s."expiresAt"')} AS "sessionExpiresAt", ${MS('s."lastUsedAt"')} AS "lastUsedAt",
+     u."status"::text AS "status", u."roleId",
+     ARRAY(SELECT p."policyId"::text FROM "UserPolicy" p WHERE p."userId" = u."id") AS "policyIds"
+   FROM "SessionToken" t
+   JOIN "Session" s ON s."id" = t."sessionId"
+   LEFT JOIN "User" u ON u."id" = s."userId"
+   WHERE t."id" = $1::uuid`,
+);
 
 const USER_AGENT_MAX = 512;
 /** Session-cookie requests record lastUsedAt at most this often: not a write per request. */
@@ -403,20 +421,7 @@ export class SessionService {
    * session-cookie request needs no further read: one plain statement (see db/raw.ts).
    */
   private async readToken(tokenId: string) {
-    const [r] = await queryRows<TokenRow>(
-      this.db,
-      `SELECT t."id", t."kind"::text AS "kind", t."secretHash", t."sessionId",
-         ${MS('t."expiresAt"')} AS "expiresAt", ${MS('t."usedAt"')} AS "usedAt", ${MS('t."presentedAt"')} AS "presentedAt",
-         s."userId", ${MS('s."createdAt"')} AS "createdAt", ${MS('s."revokedAt"')} AS "revokedAt",
-         ${MS('s."expiresAt"')} AS "sessionExpiresAt", ${MS('s."lastUsedAt"')} AS "lastUsedAt",
-         u."status"::text AS "status", u."roleId",
-         ARRAY(SELECT p."policyId"::text FROM "UserPolicy" p WHERE p."userId" = u."id") AS "policyIds"
-       FROM "SessionToken" t
-       JOIN "Session" s ON s."id" = t."sessionId"
-       LEFT JOIN "User" u ON u."id" = s."userId"
-       WHERE t."id" = $1::uuid`,
-      [tokenId],
-    );
+    const [r] = await queryRows<TokenRow>(this.db, READ_TOKEN, [tokenId]);
     if (!r) return null;
     return {
       id: r.id,

@@ -2,7 +2,7 @@ import { decryptString, encrypt } from '../../crypto/aead.ts';
 import { deriveKey } from '../../crypto/keys.ts';
 import { createOpaqueToken } from '../../crypto/tokens.ts';
 import type { Database } from '../../db/client.ts';
-import { queryRows, TS } from '../../db/raw.ts';
+import { queryRows, statement, TS } from '../../db/raw.ts';
 import { utc } from '../../db/sql.ts';
 import type { AuthMode, SessionTokenKind } from '../../generated/prisma/enums.ts';
 
@@ -13,6 +13,28 @@ export type ReplayOutcome =
   | { outcome: 'reuse' }
   /** Nothing to hand out (e.g. already wiped); a clean error, never a second successor. */
   | { outcome: 'refused' };
+
+/**
+ * Claims a token (only if unused), creates its successor and extends the session, in one
+ * statement (see TokenFamily.rotate); prepared, as it runs on every refresh.
+ */
+const ROTATE = statement(
+  'token-family.rotate',
+  `WITH claim AS (
+    UPDATE "SessionToken"
+    SET "usedAt" = ${TS(2)}, "successorId" = $3::uuid, "successorCiphertext" = $4
+    WHERE "id" = $1::uuid AND "usedAt" IS NULL
+    RETURNING "sessionId"
+  ), created AS (
+    INSERT INTO "SessionToken" ("id", "sessionId", "kind", "secretHash", "createdAt", "expiresAt")
+    SELECT $3::uuid, "sessionId", $5::"SessionTokenKind", $6, ${TS(2)}, ${TS(7)}
+    FROM claim
+  ), extended AS (
+    UPDATE "Session" SET "mode" = $8::"AuthMode", "lastUsedAt" = ${TS(2)}, "expiresAt" = ${TS(7)}
+    WHERE "id" IN (SELECT "sessionId" FROM claim) AND "id" = $9::uuid
+  )
+  SELECT count(*)::int AS claimed FROM claim`,
+);
 
 /**
  * The tokens of one session, each exchanged once for its successor. Claiming a token and creating
@@ -53,24 +75,17 @@ export class TokenFamily {
     // extend the session. Of concurrent claims PostgreSQL lets one update the row; the others
     // re-check `usedAt IS NULL` after it commits, claim nothing, and so insert nothing.
     const at = now.toISOString();
-    const [result] = await queryRows<{ claimed: number }>(
-      this.db,
-      `WITH claim AS (
-        UPDATE "SessionToken"
-        SET "usedAt" = ${TS(2)}, "successorId" = $3::uuid, "successorCiphertext" = $4
-        WHERE "id" = $1::uuid AND "usedAt" IS NULL
-        RETURNING "sessionId"
-      ), created AS (
-        INSERT INTO "SessionToken" ("id", "sessionId", "kind", "secretHash", "createdAt", "expiresAt")
-        SELECT $3::uuid, "sessionId", $5::"SessionTokenKind", $6, ${TS(2)}, ${TS(7)}
-        FROM claim
-      ), extended AS (
-        UPDATE "Session" SET "mode" = $8::"AuthMode", "lastUsedAt" = ${TS(2)}, "expiresAt" = ${TS(7)}
-        WHERE "id" IN (SELECT "sessionId" FROM claim) AND "id" = $9::uuid
-      )
-      SELECT count(*)::int AS claimed FROM claim`,
-      [tokenId, at, successor.id, sealed, kindOf(mode), successor.secretHash, expiresAt.toISOString(), mode, sessionId],
-    );
+    const [result] = await queryRows<{ claimed: number }>(this.db, ROTATE, [
+      tokenId,
+      at,
+      successor.id,
+      sealed,
+      kindOf(mode),
+      successor.secretHash,
+      expiresAt.toISOString(),
+      mode,
+      sessionId,
+    ]);
     const claimed = result?.claimed === 1;
     return claimed ? { token: successor.token, expiresAt } : null;
   }
