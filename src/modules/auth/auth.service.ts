@@ -1,6 +1,6 @@
 import type { Config } from '../../config/config.ts';
 import type { Database } from '../../db/client.ts';
-import { queryRows } from '../../db/raw.ts';
+import { queryRows, statement } from '../../db/raw.ts';
 import { AppError } from '../../errors.ts';
 import type { AuthMode, UserStatus } from '../../generated/prisma/enums.ts';
 import type { AuditLog } from '../audit/audit-log.ts';
@@ -11,6 +11,15 @@ import type { ClientInfo, IssuedCredentials, SessionService } from '../sessions/
 import type { TwoFactorService } from '../two-factor/two-factor.service.ts';
 import type { UserRowCache } from '../users/user-rows.ts';
 import { normalizeEmail } from '../users/users.validation.ts';
+
+/** The user a login checks, with whether 2FA is on and the grants for the access token prepared during the hash. */
+const FIND_LOGIN_USER = statement(
+  'auth.find-login-user',
+  `SELECT u."id", u."passwordHash", u."status"::text AS "status", u."credentialVersion",
+     EXISTS (SELECT 1 FROM "TwoFactor" f WHERE f."userId" = u."id" AND f."enabledAt" IS NOT NULL) AS "twoFactorEnabled",
+     u."roleId", ARRAY(SELECT p."policyId"::text FROM "UserPolicy" p WHERE p."userId" = u."id") AS "policyIds"
+   FROM "User" u WHERE u."email" = $1`,
+);
 
 export class AuthService {
   constructor(
@@ -166,7 +175,7 @@ export class AuthService {
     );
   }
 
-  /** One plain statement on the login's critical path (see db/raw.ts). */
+  /** One prepared statement on the login's critical path (see db/raw.ts). */
   private async findLoginUser(email: string) {
     const [user] = await queryRows<{
       id: string;
@@ -176,14 +185,7 @@ export class AuthService {
       twoFactorEnabled: boolean;
       roleId: string | null;
       policyIds: string[];
-    }>(
-      this.db,
-      `SELECT u."id", u."passwordHash", u."status"::text AS "status", u."credentialVersion",
-         EXISTS (SELECT 1 FROM "TwoFactor" f WHERE f."userId" = u."id" AND f."enabledAt" IS NOT NULL) AS "twoFactorEnabled",
-         u."roleId", ARRAY(SELECT p."policyId"::text FROM "UserPolicy" p WHERE p."userId" = u."id") AS "policyIds"
-       FROM "User" u WHERE u."email" = $1`,
-      [email],
-    );
+    }>(this.db, FIND_LOGIN_USER, [email]);
     return user ?? null;
   }
 

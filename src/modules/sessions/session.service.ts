@@ -84,6 +84,25 @@ interface TokenRow {
   policyIds: string[];
 }
 
+/** A login's session write under a share lock on the user row (see SessionService.writeSession). */
+const WRITE_SESSION = statement(
+  'sessions.write-session',
+  `WITH "user" AS (
+     SELECT "id", "roleId" FROM "User"
+     WHERE "id" = $1::uuid AND "status" = 'ACTIVE' AND "credentialVersion" = $2
+     FOR SHARE
+   ), "session" AS (
+     INSERT INTO "Session" ("id", "userId", "mode", "userAgent", "ip", "createdAt", "lastUsedAt", "expiresAt")
+     SELECT $3::uuid, "id", $4::"AuthMode", $5, $6, ${TS(7)}, ${TS(7)}, ${TS(8)} FROM "user"
+     RETURNING "id"
+   ), "token" AS (
+     INSERT INTO "SessionToken" ("id", "sessionId", "kind", "secretHash", "createdAt", "expiresAt")
+     SELECT $9::uuid, "id", $10::"SessionTokenKind", $11, ${TS(7)}, ${TS(8)} FROM "session"
+   )
+   SELECT u."roleId", ARRAY(SELECT p."policyId"::text FROM "UserPolicy" p WHERE p."userId" = u."id") AS "policyIds"
+   FROM "user" u JOIN "session" ON true`,
+);
+
 /**
  * A token with its session, and the user's status and grants (see readToken): prepared, it runs
  * on every refresh and every session-cookie request.
@@ -190,36 +209,19 @@ export class SessionService {
    */
   async writeSession(prepared: PreparedSession, credentialVersion: number): Promise<IssuedCredentials> {
     const { userId, sessionId, mode, client, opaque, now, expiresAt, ttl } = prepared;
-    const [grants] = await queryRows<{ roleId: string | null; policyIds: string[] }>(
-      this.db,
-      `WITH "user" AS (
-         SELECT "id", "roleId" FROM "User"
-         WHERE "id" = $1::uuid AND "status" = 'ACTIVE' AND "credentialVersion" = $2
-         FOR SHARE
-       ), "session" AS (
-         INSERT INTO "Session" ("id", "userId", "mode", "userAgent", "ip", "createdAt", "lastUsedAt", "expiresAt")
-         SELECT $3::uuid, "id", $4::"AuthMode", $5, $6, ${TS(7)}, ${TS(7)}, ${TS(8)} FROM "user"
-         RETURNING "id"
-       ), "token" AS (
-         INSERT INTO "SessionToken" ("id", "sessionId", "kind", "secretHash", "createdAt", "expiresAt")
-         SELECT $9::uuid, "id", $10::"SessionTokenKind", $11, ${TS(7)}, ${TS(8)} FROM "session"
-       )
-       SELECT u."roleId", ARRAY(SELECT p."policyId"::text FROM "UserPolicy" p WHERE p."userId" = u."id") AS "policyIds"
-       FROM "user" u JOIN "session" ON true`,
-      [
-        userId,
-        credentialVersion,
-        sessionId,
-        mode,
-        client.userAgent?.slice(0, USER_AGENT_MAX) ?? null,
-        client.ip,
-        now.toISOString(),
-        expiresAt.toISOString(),
-        opaque.id,
-        kindOf(mode),
-        opaque.secretHash,
-      ],
-    );
+    const [grants] = await queryRows<{ roleId: string | null; policyIds: string[] }>(this.db, WRITE_SESSION, [
+      userId,
+      credentialVersion,
+      sessionId,
+      mode,
+      client.userAgent?.slice(0, USER_AGENT_MAX) ?? null,
+      client.ip,
+      now.toISOString(),
+      expiresAt.toISOString(),
+      opaque.id,
+      kindOf(mode),
+      opaque.secretHash,
+    ]);
     if (!grants) throw new AppError('INVALID_CREDENTIALS');
     const userGrants = { roleId: grants.roleId, policies: grants.policyIds.map((policyId) => ({ policyId })) };
     if (prepared.ahead && sameGrants(prepared.ahead.grants, userGrants)) {
