@@ -121,6 +121,24 @@ export const wasm = { valueOf: () => readFileSync(new URL('./${QUERY_COMPILER_FI
   },
 };
 
+/**
+ * With code splitting, esbuild gives a dynamic import() of a CommonJS module only its `default` (evanw/esbuild#3245):
+ * `const { createClient } = await import('@redis/client')` ran under tsx and found undefined in dist/. Such a module
+ * is imported through an ES module of ours that re-exports it statically (src/pubsub/redis-client.ts); this stops a
+ * build that would ship the broken form. A chunk of its own with an `entryPoint` outside ENTRIES is one that a
+ * dynamic import() loads.
+ */
+function refuseDynamicImportsOfCommonJs(metafile) {
+  const entries = new Set(Object.values(ENTRIES));
+  const broken = Object.values(metafile.outputs)
+    .map((output) => output.entryPoint)
+    .filter((input) => input && !entries.has(input) && metafile.inputs[input]?.format === 'cjs');
+  if (broken.length > 0)
+    throw new Error(
+      `dynamic import() of CommonJS ${broken.join(', ')}: in the split bundle it yields only \`default\` (evanw/esbuild#3245); import it through an ES module that re-exports it (see src/pubsub/redis-client.ts)`,
+    );
+}
+
 async function build(esbuild) {
   const { wasm } = await import(`@prisma/client/runtime/${QUERY_COMPILER}.wasm-base64.mjs`);
   // Chunks from an earlier build would pile up: their names carry a hash of their content.
@@ -153,6 +171,7 @@ async function build(esbuild) {
     metafile: true,
     logLevel: 'warning',
   });
+  refuseDynamicImportsOfCommonJs(result.metafile);
   // Bundled packages are recorded by package-lock.json and the generated client by the schema it comes from,
   // not file by file: a production install has neither, and is checked against what it has.
   const ours = Object.keys(result.metafile.inputs).filter(
