@@ -167,7 +167,6 @@ async function build(esbuild) {
     // Bundled CommonJS (Prisma's runtime is CommonJS under Node's conditions) calls require() for Node's own
     // modules; an ES module has no require of its own, so the bundle makes one.
     banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
-    plugins: [graphiqlAssets],
     metafile: true,
     logLevel: 'warning',
   });
