@@ -11,7 +11,7 @@
 // and of package.json and package-lock.json (what is bundled, and in which versions).
 // Comparing hashes costs a few milliseconds and never loads esbuild, which a production install lacks.
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -182,18 +182,49 @@ async function build(esbuild) {
   writeFileSync(STAMP, `${JSON.stringify({ inputs }, null, 1)}\n`);
 }
 
+/**
+ * One build at a time: a build starts by deleting dist/, so two at once (two `npm start`s after a change, or the
+ * test files that start the bundle, run in parallel) would delete each other's output. The lock is a directory
+ * (mkdir is atomic); one left by a build that was killed is taken over once it is older than any build takes.
+ * Under the lock, `--if-changed` looks again: the build it waited for may have made dist/ fresh.
+ */
+async function whileLocked(work) {
+  const lock = path.join(ROOT, 'dist.lock');
+  for (;;) {
+    try {
+      mkdirSync(lock);
+      break;
+    } catch (error) {
+      if (error.code !== 'EEXIST') throw error;
+    }
+    try {
+      if (Date.now() - statSync(lock).mtimeMs > 120_000) rmSync(lock, { recursive: true, force: true });
+    } catch {}
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  try {
+    return await work();
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
+  }
+}
+
 // esbuild is a devDependency, absent from a production install; loaded only when there is something to build.
 const loadEsbuild = () => import('esbuild').catch(() => null);
 if (!process.argv.includes('--if-changed')) {
   const esbuild = await loadEsbuild();
   if (!esbuild) throw new Error('esbuild is not installed: `npm ci` (with dev dependencies) first');
-  await build(esbuild);
+  await whileLocked(() => build(esbuild));
 } else {
   const reason = staleReason();
   const esbuild = reason ? await loadEsbuild() : null;
   if (reason && esbuild) {
-    process.stderr.write(`Building dist/ (${reason})\n`);
-    await build(esbuild);
+    await whileLocked(async () => {
+      const still = staleReason();
+      if (!still) return;
+      process.stderr.write(`Building dist/ (${still})\n`);
+      await build(esbuild);
+    });
   } else if (reason && existsSync(path.join(ROOT, 'dist/main.mjs'))) {
     // A production install (npm ci --omit=dev) runs the bundle it was given; say so if the sources moved on.
     process.stderr.write(`Warning: dist/ does not match the sources (${reason}) and esbuild is not installed: running dist/ as built.\n`);
