@@ -121,6 +121,24 @@ export const wasm = { valueOf: () => readFileSync(new URL('./${QUERY_COMPILER_FI
   },
 };
 
+/**
+ * With code splitting, esbuild gives a dynamic import() of a CommonJS module only its `default` (evanw/esbuild#3245):
+ * `const { createClient } = await import('@redis/client')` ran under tsx and found undefined in dist/. Such a module
+ * is imported through an ES module of ours that re-exports it statically (src/pubsub/redis-client.ts); this stops a
+ * build that would ship the broken form. A chunk of its own with an `entryPoint` outside ENTRIES is one that a
+ * dynamic import() loads.
+ */
+function refuseDynamicImportsOfCommonJs(metafile) {
+  const entries = new Set(Object.values(ENTRIES));
+  const broken = Object.values(metafile.outputs)
+    .map((output) => output.entryPoint)
+    .filter((input) => input && !entries.has(input) && metafile.inputs[input]?.format === 'cjs');
+  if (broken.length > 0)
+    throw new Error(
+      `dynamic import() of CommonJS ${broken.join(', ')}: in the split bundle it yields only \`default\` (evanw/esbuild#3245); import it through an ES module that re-exports it (see src/pubsub/redis-client.ts)`,
+    );
+}
+
 async function build(esbuild) {
   const { wasm } = await import(`@prisma/client/runtime/${QUERY_COMPILER}.wasm-base64.mjs`);
   const result = await esbuild.build({
@@ -150,6 +168,7 @@ async function build(esbuild) {
     metafile: true,
     logLevel: 'warning',
   });
+  refuseDynamicImportsOfCommonJs(result.metafile);
   // Bundled packages are recorded by package-lock.json and the generated client by the schema it comes from,
   // not file by file: a production install has neither, and is checked against what it has.
   const ours = Object.keys(result.metafile.inputs).filter(
@@ -177,18 +196,49 @@ function pruneOldChunks(written) {
   }
 }
 
+/**
+ * One build at a time: a build rewrites dist/ in place, so two at once (two `npm start`s after a change, or the
+ * test files that start the bundle, run in parallel) would write over each other's output while it is read. The lock is a directory
+ * (mkdir is atomic); one left by a build that was killed is taken over once it is older than any build takes.
+ * Under the lock, `--if-changed` looks again: the build it waited for may have made dist/ fresh.
+ */
+async function whileLocked(work) {
+  const lock = path.join(ROOT, 'dist.lock');
+  for (;;) {
+    try {
+      mkdirSync(lock);
+      break;
+    } catch (error) {
+      if (error.code !== 'EEXIST') throw error;
+    }
+    try {
+      if (Date.now() - statSync(lock).mtimeMs > 120_000) rmSync(lock, { recursive: true, force: true });
+    } catch {}
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  try {
+    return await work();
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
+  }
+}
+
 // esbuild is a devDependency, absent from a production install; loaded only when there is something to build.
 const loadEsbuild = () => import('esbuild').catch(() => null);
 if (!process.argv.includes('--if-changed')) {
   const esbuild = await loadEsbuild();
   if (!esbuild) throw new Error('esbuild is not installed: `npm ci` (with dev dependencies) first');
-  await build(esbuild);
+  await whileLocked(() => build(esbuild));
 } else {
   const reason = staleReason();
   const esbuild = reason ? await loadEsbuild() : null;
   if (reason && esbuild) {
-    process.stderr.write(`Building dist/ (${reason})\n`);
-    await build(esbuild);
+    await whileLocked(async () => {
+      const still = staleReason();
+      if (!still) return;
+      process.stderr.write(`Building dist/ (${still})\n`);
+      await build(esbuild);
+    });
   } else if (reason && existsSync(path.join(ROOT, 'dist/main.mjs'))) {
     // A production install (npm ci --omit=dev) runs the bundle it was given; say so if the sources moved on.
     process.stderr.write(`Warning: dist/ does not match the sources (${reason}) and esbuild is not installed: running dist/ as built.\n`);

@@ -105,7 +105,7 @@ async function login(port: number, email: string, password: string) {
 describe('npm start on a fresh data directory', () => {
   let dataDir: string;
   beforeAll(async () => {
-    execFileSync(process.execPath, ['scripts/build.mjs'], { cwd: ROOT });
+    execFileSync(process.execPath, ['scripts/build.mjs', '--if-changed'], { cwd: ROOT });
     dataDir = await mkdtemp(path.join(tmpdir(), 'gatehouse-start-'));
   });
   afterAll(() => rm(dataDir, { recursive: true, force: true }));
@@ -199,7 +199,7 @@ describe('npm start on a fresh data directory', () => {
 describe.runIf(process.getuid?.() === 0)('npm start as a normal user', () => {
   let dataDir: string;
   beforeAll(async () => {
-    execFileSync(process.execPath, ['scripts/build.mjs'], { cwd: ROOT });
+    execFileSync(process.execPath, ['scripts/build.mjs', '--if-changed'], { cwd: ROOT });
     const parent = await mkdtemp(path.join(tmpdir(), 'gatehouse-user-'));
     await chmod(parent, 0o755);
     dataDir = path.join(parent, 'data');

@@ -19,7 +19,7 @@ const CONNECT_WAIT_MS = 2000;
  */
 export async function createRedisPubSub(url: string, prefix: string, logger: Logger): Promise<PubSub> {
   // Loaded only with REDIS_URL: its command tables cost ~5 MiB of heap and start-up time otherwise.
-  const { createClient } = await import('@redis/client');
+  const { createClient } = await import('./redis-client.ts');
   const options = {
     url,
     socket: { connectTimeout: CONNECT_WAIT_MS, reconnectStrategy: (retries: number) => Math.min(100 * 2 ** retries, 5000) },

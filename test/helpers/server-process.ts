@@ -20,13 +20,26 @@ export interface ServerProcess {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
+export interface ServerProcessOptions {
+  /**
+   * Run the built bundle as `npm start` does (`sh scripts/start.sh`: dist/main.mjs, built when a source
+   * changed) rather than the TypeScript sources through tsx. Build it beforehand
+   * (`node scripts/build.mjs --if-changed`): a build does not count against the start-up deadline then.
+   */
+  bundle?: boolean;
+}
+
 /**
- * Gatehouse as its own process (`src/main.ts`, what `npm start` runs), on the run's database, so a
- * test can kill it like a crash would and start it again. Ready once /health answers.
+ * Gatehouse as its own process (`src/main.ts`, or the bundle `npm start` runs), on the run's database, so
+ * a test can kill it like a crash would and start it again. Ready once /health answers. A PORT in `env`
+ * is used (for a server whose origin must be known in advance); otherwise a free one.
  */
-export async function startServerProcess(env: Record<string, string> = {}): Promise<ServerProcess & { cleanup(): Promise<void> }> {
+export async function startServerProcess(
+  env: Record<string, string> = {},
+  options: ServerProcessOptions = {},
+): Promise<ServerProcess & { cleanup(): Promise<void> }> {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'gatehouse-proc-'));
-  const port = await freePort();
+  const port = env.PORT ? Number(env.PORT) : await freePort();
   const fullEnv: Record<string, string> = {
     PATH: process.env.PATH ?? '',
     HOME: process.env.HOME ?? '',
@@ -46,7 +59,8 @@ export async function startServerProcess(env: Record<string, string> = {}): Prom
     ...RELAXED_RATE_LIMITS,
     ...env,
   };
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { cwd: ROOT, env: fullEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+  const [command, args] = options.bundle ? ['sh', ['scripts/start.sh']] : [process.execPath, ['--import', 'tsx', 'src/main.ts']];
+  const child = spawn(command as string, args as string[], { cwd: ROOT, env: fullEnv, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout?.on('data', (chunk) => (output += chunk));
   child.stderr?.on('data', (chunk) => (output += chunk));

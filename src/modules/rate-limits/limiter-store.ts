@@ -29,7 +29,7 @@ const CONNECT_WAIT_MS = 2000;
  */
 export async function createRedisLimiterStore(url: string, prefix: string, logger: Logger): Promise<LimiterStore> {
   // Loaded only with REDIS_URL (see createRedisPubSub).
-  const { createClient } = await import('@redis/client');
+  const { createClient } = await import('../../pubsub/redis-client.ts');
   const client = createClient({
     url,
     disableOfflineQueue: true,
