@@ -8,7 +8,6 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { copyFile, lstat, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
-import { builtinModules } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -33,6 +32,8 @@ export interface ProductionInstall {
   distBytes: number;
   /** Per bundle in dist/, the packages it imports that `npm ci --omit=dev` did not install. */
   missing: Record<string, string[]>;
+  /** Per bundle, the packages it loads only on the path that uses them (dynamic import, require) and the install lacks. */
+  optionalMissing: Record<string, string[]>;
   /** devDependencies that the production tree holds anyway (brought by a run-time dependency). */
   devInTree: string[];
   seconds: number;
@@ -89,22 +90,22 @@ async function treeBytes(dir: string): Promise<number> {
   return total;
 }
 
-/** Packages (by name) that each dist/*.mjs imports or requires, Node's own modules left out. */
-async function distImports(): Promise<Record<string, Set<string>>> {
-  const builtins = new Set(builtinModules);
-  const byEntry: Record<string, Set<string>> = {};
-  const dist = path.join(ROOT, 'dist');
-  for (const file of (await readdir(dist)).filter((f) => f.endsWith('.mjs'))) {
-    const code = await readFile(path.join(dist, file), 'utf8');
-    const names = new Set<string>();
-    for (const [, spec = ''] of code.matchAll(/(?:\bfrom|\bimport|\bimport\(|\brequire\() ?"([^"./][^"]*)"/g)) {
-      if (spec.startsWith('node:')) continue;
-      const name = spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : (spec.split('/')[0] ?? spec);
-      if (!builtins.has(name)) names.add(name);
-    }
-    byEntry[file] = names;
-  }
-  return byEntry;
+/**
+ * Packages (by name) that each dist/*.mjs loads from node_modules, as the build recorded them from esbuild's
+ * metafile (dist/build-inputs.json): `static` ones are needed to load the file at all, `whenUsed` ones (dynamic
+ * import(), require()) only on the path that uses them, some of them only if installed.
+ */
+async function distImports(): Promise<Record<string, { static: Set<string>; whenUsed: Set<string> }>> {
+  const stamp = JSON.parse(await readFile(path.join(ROOT, 'dist/build-inputs.json'), 'utf8')) as {
+    imports?: Record<string, { static: string[]; whenUsed: string[] }>;
+  };
+  const packageOf = (spec: string) => (spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : (spec.split('/')[0] ?? spec));
+  return Object.fromEntries(
+    Object.entries(stamp.imports ?? {}).map(([file, i]) => [
+      file,
+      { static: new Set(i.static.map(packageOf)), whenUsed: new Set(i.whenUsed.map(packageOf)) },
+    ]),
+  );
 }
 
 export async function measureProductionInstall(): Promise<ProductionInstall> {
@@ -115,15 +116,17 @@ export async function measureProductionInstall(): Promise<ProductionInstall> {
     await npm(dir, ['ci', ...NPM_FLAGS]);
     const embedded = await measure(path.join(dir, 'node_modules'));
     const installed = (name: string) => existsSync(path.join(dir, 'node_modules', name, 'package.json'));
-    const missing = Object.fromEntries(
-      Object.entries(await distImports().catch(() => ({}))).map(([file, names]) => [file, [...names].filter((n) => !installed(n))]),
+    const imports = await distImports().catch(() => ({}));
+    const missing = Object.fromEntries(Object.entries(imports).map(([file, i]) => [file, [...i.static].filter((n) => !installed(n))]));
+    const optionalMissing = Object.fromEntries(
+      Object.entries(imports).map(([file, i]) => [file, [...i.whenUsed].filter((n) => !installed(n))]),
     );
     const manifest = JSON.parse(await readFile(path.join(ROOT, 'package.json'), 'utf8')) as { devDependencies: Record<string, string> };
     const devInTree = Object.keys(manifest.devDependencies).filter(installed);
     await npm(dir, ['prune', ...NPM_FLAGS, '--omit=optional']);
     const postgresql = await measure(path.join(dir, 'node_modules'));
     const distBytes = await treeBytes(path.join(ROOT, 'dist')).catch(() => 0);
-    return { embedded, postgresql, distBytes, missing, devInTree, seconds: (performance.now() - started) / 1000 };
+    return { embedded, postgresql, distBytes, missing, optionalMissing, devInTree, seconds: (performance.now() - started) / 1000 };
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
@@ -146,7 +149,10 @@ export function dependencyCheck(result: ProductionInstall): string {
       : server.length === 0
         ? `every package dist/main.mjs imports is installed ✓`
         : `dist/main.mjs imports packages the install lacks: ${server.join(', ')} ✗`,
-    ...lacking.filter(([file]) => file !== 'main.mjs').map(([file, names]) => `dist/${file} imports, not installed: ${names.join(', ')}`),
+    ...lacking.filter(([file]) => file !== 'main.mjs').map(([file, names]) => `dist/${file} imports, not installed: ${names.join(', ')} ✗`),
+    `loaded only where used, and not installed (optional, or for development): ${
+      [...new Set(Object.values(result.optionalMissing).flat())].sort().join(', ') || 'none'
+    }`,
     `devDependencies in the production tree (brought by a run-time dependency): ${result.devInTree.join(', ') || 'none'}`,
   ].join('\n');
 }

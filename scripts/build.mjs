@@ -12,7 +12,7 @@
 // Comparing hashes costs a few milliseconds and never loads esbuild, which a production install lacks.
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { createRequire, isBuiltin } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
@@ -177,7 +177,29 @@ async function build(esbuild) {
   const recorded = [...ours, THIS_FILE, 'package.json', 'package-lock.json', 'prisma/schema.prisma'];
   const inputs = Object.fromEntries(recorded.sort().map((file) => [file, sha256(file)]));
   writeFileSync(path.join(ROOT, 'dist', QUERY_COMPILER_FILE), Buffer.from(wasm, 'base64'));
-  writeFileSync(STAMP, `${JSON.stringify({ inputs }, null, 1)}\n`);
+  // What each entry loads from node_modules, through the chunks it imports (bench/install-size.ts checks that a
+  // production install has it): what its static imports reach must be there to load it at all; what only a
+  // dynamic import() or a require() reaches is loaded when used, some of it only if installed.
+  const outputs = Object.fromEntries(Object.entries(result.metafile.outputs).map(([file, output]) => [path.basename(file), output]));
+  const isPackage = (i) => i.external && !i.path.startsWith('node:') && !isBuiltin(i.path);
+  const imports = {};
+  for (const entry of Object.keys(ENTRIES).map((name) => `${name}.mjs`)) {
+    const found = { static: new Set(), whenUsed: new Set() };
+    const seen = new Set();
+    const visit = (file, when) => {
+      if (seen.has(`${when}:${file}`)) return;
+      seen.add(`${when}:${file}`);
+      for (const i of outputs[file]?.imports ?? []) {
+        const how = when === 'static' && i.kind === 'import-statement' ? 'static' : 'whenUsed';
+        if (isPackage(i)) found[how].add(i.path);
+        else if (!i.external) visit(path.basename(i.path), how);
+      }
+    };
+    visit(entry, 'static');
+    for (const name of found.static) found.whenUsed.delete(name);
+    imports[entry] = { static: [...found.static].sort(), whenUsed: [...found.whenUsed].sort() };
+  }
+  writeFileSync(STAMP, `${JSON.stringify({ inputs, imports }, null, 1)}\n`);
   pruneOldChunks(new Set(Object.keys(result.metafile.outputs).map((file) => path.basename(file))));
 }
 
