@@ -1,7 +1,9 @@
+import { Agent, request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LoginDocument } from './generated/graphql.ts';
 import { registerUser } from './helpers/factories.ts';
 import { findCookie } from './helpers/graphql-client.ts';
+import { rawRequest, requestHead } from './helpers/raw-http.ts';
 import { startTestApp, TEST_PASSWORD, type TestApp } from './helpers/test-app.ts';
 
 let app: TestApp;
@@ -116,3 +118,84 @@ describe('paths', () => {
     expect((await fetch(`${app.url}/reset-password`)).status).toBe(200);
   });
 });
+
+// A body without Content-Length (Transfer-Encoding: chunked) is measured only as it streams in.
+describe('a chunked request body', () => {
+  const bodyOf = (padding: number) => JSON.stringify({ query: `{ __typename } #${'x'.repeat(padding)}` });
+
+  it('below MAX_REQUEST_BODY_BYTES, sent in 1 KiB chunks, is answered', async () => {
+    const body = bodyOf(90_000);
+    let chunked = '';
+    for (let i = 0; i < body.length; i += 1024) {
+      const chunk = body.slice(i, i + 1024);
+      chunked += `${Buffer.byteLength(chunk).toString(16)}\r\n${chunk}\r\n`;
+    }
+    const head = requestHead('POST', '/graphql', { 'content-type': 'application/json', 'transfer-encoding': 'chunked' });
+    const res = await rawRequest(app.url, head, `${chunked}0\r\n\r\n`);
+    expect(res.status).toBe(200);
+    expect(JSON.parse(res.body)).toEqual({ data: { __typename: 'Query' } });
+  });
+
+  it('above MAX_REQUEST_BODY_BYTES is refused with REQUEST_TOO_LARGE', async () => {
+    const res = await postChunked(`${app.url}/graphql`, bodyOf(200_000));
+    expect(res.status).toBe(413);
+    expect(JSON.parse(res.body).errors[0].extensions.code).toBe('REQUEST_TOO_LARGE');
+  });
+
+  // The refusal leaves the rest of that body unread on the connection. Kept alive, the next request
+  // on it was never read: no answer, then a reset when the keep-alive timeout closed the socket.
+  it('below the limit, on a kept-alive connection after a refused one, is answered', async () => {
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    try {
+      const refused = await postChunked(`${app.url}/graphql`, bodyOf(200_000), agent);
+      expect(refused.status).toBe(413);
+      expect(JSON.parse(refused.body).errors[0].extensions.code).toBe('REQUEST_TOO_LARGE');
+      const res = await postChunked(`${app.url}/graphql`, bodyOf(50_000), agent);
+      expect(res.status).toBe(200);
+      expect(JSON.parse(res.body)).toEqual({ data: { __typename: 'Query' } });
+      // A body read to its end leaves the connection reusable.
+      expect(res.connection).toBe('keep-alive');
+    } finally {
+      agent.destroy();
+    }
+  });
+
+  it('with Content-Length, above the limit, leaves the next request on a kept-alive agent answered too', async () => {
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    try {
+      const body = bodyOf(200_000);
+      const refused = await postChunked(`${app.url}/graphql`, body, agent, Buffer.byteLength(body));
+      expect(refused.status).toBe(413);
+      expect(JSON.parse(refused.body).errors[0].extensions.code).toBe('REQUEST_TOO_LARGE');
+      const res = await postChunked(`${app.url}/graphql`, bodyOf(50_000), agent);
+      expect(res.status).toBe(200);
+    } finally {
+      agent.destroy();
+    }
+  });
+});
+
+/** A POST whose body goes out in 1 KiB writes: chunked (Transfer-Encoding), unless a Content-Length is given. */
+function postChunked(
+  url: string,
+  body: string,
+  agent?: Agent,
+  contentLength?: number,
+): Promise<{ status: number; body: string; connection?: string }> {
+  const headers = {
+    'content-type': 'application/json',
+    ...(contentLength === undefined ? {} : { 'content-length': String(contentLength) }),
+  };
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method: 'POST', headers, ...(agent ? { agent } : {}) }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () =>
+        resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), connection: res.headers.connection }),
+      );
+    });
+    req.on('error', reject);
+    for (let i = 0; i < body.length; i += 1024) req.write(body.slice(i, i + 1024));
+    req.end();
+  });
+}

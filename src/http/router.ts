@@ -129,6 +129,12 @@ export function createRouter(options: RouterOptions): Router {
     // During shutdown a kept-alive connection ends with this response, so the client opens its
     // next request elsewhere instead of racing our close of an idle connection.
     if (options.draining?.() && !res.headersSent) res.setHeader('connection', 'close');
+    // Answered before its body was read to the end (a refusal such as REQUEST_TOO_LARGE): the rest
+    // of that body still sits on the connection, and nothing will read it once the body stream was
+    // abandoned, so a next request there would never be read (and the keep-alive timeout would
+    // reset it). The connection ends with this response instead, as RFC 9112 (section 9.3) asks of
+    // a server that does not read a whole body; the rest is not read on the sender's behalf.
+    if (!req.complete && !res.headersSent) res.setHeader('connection', 'close');
     await sendNodeResponse(response, res, req, false);
   }
 
