@@ -65,8 +65,21 @@ export class AccessService {
   /** Bumped by invalidate(): a load that started before it must not install what it read. */
   private generation = 0;
 
+  /** Changes whenever the policies this instance decides on may have changed (a new snapshot, an invalidation). */
+  private version = 0;
+
+  /**
+   * A stamp of the policies as this instance knows them now: equal stamps mean that anything
+   * computed from the snapshot in between (a login's access token prepared during the hash) is
+   * still what a computation now would give.
+   */
+  accessVersion(): number {
+    return this.mustReload ? -1 : this.version;
+  }
+
   invalidate(): void {
     this.generation++;
+    this.version++;
     this.mustReload = true;
     this.loading = null;
   }
@@ -211,6 +224,7 @@ export class AccessService {
     };
     if (generation === this.generation) {
       this.snapshot = snapshot;
+      this.version++;
       this.mustReload = false;
     }
     return snapshot;

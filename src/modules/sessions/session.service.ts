@@ -44,8 +44,11 @@ export interface PreparedSession {
   ttl: number;
   now: Date;
   expiresAt: Date;
-  /** The credentials computed ahead for the grants the caller read, or null. */
-  ahead: { grants: UserGrants; credentials: Promise<IssuedCredentials> } | null;
+  /**
+   * The credentials computed ahead for the grants the caller read, with the policies' version they
+   * were computed from (null when that changed while computing them), or null.
+   */
+  ahead: { grants: UserGrants; credentials: Promise<{ issued: IssuedCredentials; accessVersion: number | null }> } | null;
 }
 
 /** A session as its owner may see it: never a token. */
@@ -185,6 +188,7 @@ export class SessionService {
       expiresAt: new Date(now.getTime() + ttl * 1000),
     };
     if (!expectedGrants) return { ...session, ahead: null };
+    const before = this.access.accessVersion();
     const credentials = this.credentials(
       userId,
       session.sessionId,
@@ -194,7 +198,10 @@ export class SessionService {
       expectedGrants,
       client.ip,
       twoFactorEnabled,
-    );
+    ).then((issued) => {
+      const after = this.access.accessVersion();
+      return { issued, accessVersion: before === after && after !== -1 ? after : null };
+    });
     credentials.catch(() => {}); // looked at only when the login succeeds (writeSession)
     return { ...session, ahead: { grants: expectedGrants, credentials } };
   }
@@ -225,9 +232,18 @@ export class SessionService {
     if (!grants) throw new AppError('INVALID_CREDENTIALS');
     const userGrants = { roleId: grants.roleId, policies: grants.policyIds.map((policyId) => ({ policyId })) };
     if (prepared.ahead && sameGrants(prepared.ahead.grants, userGrants)) {
-      // Failed ahead (say the policy snapshot could not be loaded then): made afresh, as without it.
+      // Used only if nothing it was made from changed: the same grants (read under the lock), the
+      // same policies (an edit while the hash ran, or waited its turn, changes what the claim must
+      // name), and recent enough that its iat/exp are those of now (a hash that queued long gets a
+      // token signed now). Failed ahead (the snapshot could not be loaded then): made afresh.
       const ahead = await prepared.ahead.credentials.catch(() => null);
-      if (ahead) return ahead;
+      if (
+        ahead &&
+        ahead.accessVersion !== null &&
+        ahead.accessVersion === this.access.accessVersion() &&
+        Date.now() - prepared.now.getTime() < PREPARED_TOKEN_MAX_AGE_MS
+      )
+        return ahead.issued;
     }
     return this.credentials(userId, sessionId, mode, opaque.token, ttl, userGrants, client.ip, prepared.twoFactorEnabled);
   }
@@ -479,6 +495,9 @@ export class SessionService {
     return { userId, sessionId, mode, accessToken, token, expiresIn: ttl, tokenTtl };
   }
 }
+
+/** A token signed while the password was checked is handed out only this soon after (see writeSession). */
+const PREPARED_TOKEN_MAX_AGE_MS = 1000;
 
 /** Whether two reads of a user's grants agree: the same role and the same direct policies, in any order. */
 function sameGrants(a: UserGrants, b: UserGrants): boolean {
