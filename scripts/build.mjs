@@ -206,42 +206,77 @@ async function build(esbuild) {
 /**
  * Chunks from earlier builds would pile up (their names carry a hash of their content), but a server still
  * running an earlier build loads some of its chunks only when first needed (the Redis client, say): a build
- * in place must not pull them from under it. So a chunk this build did not write goes once it is a day old.
+ * in place must not pull them from under it. So a chunk this build did not write is recorded as superseded
+ * (dist/superseded.json) and removed by the first build a day after that; a chunk written again is kept.
  */
 function pruneOldChunks(written) {
   const dist = path.join(ROOT, 'dist');
-  const dayAgo = Date.now() - 24 * 3600 * 1000;
+  const record = path.join(dist, 'superseded.json');
+  let superseded = {};
+  try {
+    superseded = JSON.parse(readFileSync(record, 'utf8'));
+  } catch {}
+  const now = Date.now();
+  const kept = {};
   for (const name of readdirSync(dist)) {
     if (!/^chunk-.*\.mjs(\.LEGAL\.txt)?$/.test(name) || written.has(name)) continue;
-    const file = path.join(dist, name);
-    if (statSync(file).mtimeMs < dayAgo) rmSync(file, { force: true });
+    const since = typeof superseded[name] === 'number' ? superseded[name] : now;
+    if (now - since > 24 * 3600 * 1000) rmSync(path.join(dist, name), { force: true });
+    else kept[name] = since;
   }
+  writeFileSync(record, `${JSON.stringify(kept, null, 1)}\n`);
 }
 
 /**
  * One build at a time: a build rewrites dist/ in place, so two at once (two `npm start`s after a change, or the
  * test files that start the bundle, run in parallel) would write over each other's output while it is read. The lock is a directory
- * (mkdir is atomic); one left by a build that was killed is taken over once it is older than any build takes.
+ * (mkdir is atomic) holding the builder's pid; one left by a build that was interrupted is taken over at once.
  * Under the lock, `--if-changed` looks again: the build it waited for may have made dist/ fresh.
  */
 async function whileLocked(work) {
   const lock = path.join(ROOT, 'dist.lock');
+  const owner = path.join(lock, 'pid');
+  let told = false;
   for (;;) {
     try {
       mkdirSync(lock);
+      writeFileSync(owner, `${process.pid}\n`);
       break;
     } catch (error) {
       if (error.code !== 'EEXIST') throw error;
     }
+    // Left by a build that was interrupted (Ctrl-C, a kill): its process is gone, or, without a pid yet, it is old.
+    let stale = false;
     try {
-      if (Date.now() - statSync(lock).mtimeMs > 120_000) rmSync(lock, { recursive: true, force: true });
-    } catch {}
+      const pid = Number(readFileSync(owner, 'utf8'));
+      stale = !isAlive(pid);
+    } catch {
+      try {
+        stale = Date.now() - statSync(lock).mtimeMs > 10_000;
+      } catch {}
+    }
+    if (stale) {
+      rmSync(lock, { recursive: true, force: true });
+      continue;
+    }
+    if (!told) process.stderr.write('Waiting for another build of dist/ to finish…\n');
+    told = true;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   try {
     return await work();
   } finally {
     rmSync(lock, { recursive: true, force: true });
+  }
+}
+
+function isAlive(pid) {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return error.code === 'EPERM';
   }
 }
 
