@@ -1,6 +1,6 @@
 // npm run audit:tail [-- --limit 20] [--email <email>] [--type <type>] [--follow]: prints the newest audit events
 // (oldest of them first), one JSON object per line; --follow keeps printing new ones every 2 seconds until Ctrl-C.
-// With the embedded database the server must be stopped (PGlite takes no lock), so --follow is for PostgreSQL.
+// With the embedded database it uses the running server's PostgreSQL, or starts it while it runs (scripts/cli-context.ts).
 
 import { AUTH_EVENT_TYPES } from '../src/modules/audit/auth-event-types.ts';
 import { normalizeEmail } from '../src/modules/users/users.validation.ts';

@@ -72,18 +72,23 @@ export class RegistrationService {
     roleId: string | null,
     verificationUrl: string | null | undefined,
   ): Promise<void> {
-    const taken = await this.db.user.findUnique({ where: { email }, select: { id: true, status: true } });
-    // Not yet verified: nobody has proven they own the address, so the first registrant's password
-    // must not win. The newest registration's password replaces it, and only the newest link works
-    // (the credential version voids older ones): whoever opens the mailbox activates the password
-    // of the registration whose link they open, never one chosen earlier by someone else.
-    if (taken?.status === 'UNVERIFIED' && (await this.replaceUnverified(taken.id, email, passwordHash, verificationUrl))) return;
-    if (!taken) {
+    // Looked at again when the account changed between the look-up and the write: verified (taken
+    // after all), swept as never confirmed (gone: created afresh), or registered by a concurrent request.
+    for (let look = 0; look < 2; look++) {
+      const taken = await this.db.user.findUnique({ where: { email }, select: { id: true, status: true } });
+      // Not yet verified: nobody has proven they own the address, so the first registrant's password
+      // must not win. The newest registration's password replaces it, and only the newest link works
+      // (the credential version voids older ones): whoever opens the mailbox activates the password
+      // of the registration whose link they open, never one chosen earlier by someone else.
+      if (taken?.status === 'UNVERIFIED') {
+        if (await this.replaceUnverified(taken.id, email, passwordHash, verificationUrl)) return;
+        continue;
+      }
+      if (taken) break;
       try {
         await this.createUnverified(email, passwordHash, policyIds, roleId, verificationUrl);
         return;
       } catch (error) {
-        // Registered by a concurrent request since the lookup: a taken address after all.
         if (!isUniqueViolation(error)) throw error;
       }
     }
