@@ -1,11 +1,14 @@
 import { execFileSync, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 
 // scripts/build.mjs as a deploy runs it: in place, possibly beside a server still running an older build.
 const ROOT = path.resolve(import.meta.dirname, '..');
-const OLD_CHUNK = path.join(ROOT, 'dist/chunk-TESTOLDBUILD.mjs');
+// A name of its own per run: another run's build (a second suite in the same checkout) prunes only its own.
+const OLD_CHUNK_NAME = `chunk-TESTOLD${randomBytes(4).toString('hex').toUpperCase()}.mjs`;
+const OLD_CHUNK = path.join(ROOT, 'dist', OLD_CHUNK_NAME);
 const SUPERSEDED = path.join(ROOT, 'dist/superseded.json');
 const build = (...args: string[]) =>
   execFileSync(process.execPath, ['scripts/build.mjs', ...args], { cwd: ROOT, stdio: 'pipe', timeout: 60_000 });
@@ -21,13 +24,13 @@ describe('building dist/ in place', { timeout: 120_000 }, () => {
     build();
     expect(existsSync(OLD_CHUNK)).toBe(true);
     const recorded = JSON.parse(readFileSync(SUPERSEDED, 'utf8')) as Record<string, number>;
-    expect(Date.now() - recorded['chunk-TESTOLDBUILD.mjs']!).toBeLessThan(60_000);
+    expect(Date.now() - recorded[OLD_CHUNK_NAME]!).toBeLessThan(60_000);
 
     // A day later the next build removes it.
-    writeFileSync(SUPERSEDED, JSON.stringify({ ...recorded, 'chunk-TESTOLDBUILD.mjs': Date.now() - 25 * 3600_000 }));
+    writeFileSync(SUPERSEDED, JSON.stringify({ ...recorded, [OLD_CHUNK_NAME]: Date.now() - 25 * 3600_000 }));
     build();
     expect(existsSync(OLD_CHUNK)).toBe(false);
-    expect(JSON.parse(readFileSync(SUPERSEDED, 'utf8'))).not.toHaveProperty('chunk-TESTOLDBUILD.mjs');
+    expect(Object.keys(JSON.parse(readFileSync(SUPERSEDED, 'utf8')))).not.toContain(OLD_CHUNK_NAME);
   });
 
   it('takes over the lock an interrupted build left behind', () => {
