@@ -160,25 +160,33 @@ describe('the policies claim and enforced two-factor authentication', () => {
   });
 });
 
+/** A login from OUTSIDE that has read the user and waits for a hashing slot (every slot is held) until release(). */
+async function loginWaitingForTheHash(email: string) {
+  const gate = app.services.passwordHasher.gate;
+  const releases = await Promise.all(Array.from({ length: gate.stats().concurrency }, () => hold(gate)));
+  const pending = login(email, OUTSIDE);
+  for (let i = 0; gate.stats().queued.standard === 0; i++) {
+    if (i === 400) throw new Error('the login never queued for a hashing slot');
+    await sleep(10);
+  }
+  const release = () => {
+    for (const r of releases) r();
+  };
+  return { pending, release };
+}
+
 describe('a login whose grants change while its password is being checked', () => {
   // The login reads the user's grants with the user and prepares its access token while the hash
   // runs; the token it hands out must still name what the user holds when the session is written.
   it('names the policies the user holds when its session is written', async () => {
     const granted = await createPolicy({});
     const user = await userWith([]);
-    // Every hashing slot is taken: the login reads the user, then waits for a slot.
-    const gate = app.services.passwordHasher.gate;
-    const releases = await Promise.all(Array.from({ length: gate.stats().concurrency }, () => hold(gate)));
-    const pending = login(user.email, OUTSIDE);
-    for (let i = 0; gate.stats().queued.standard === 0; i++) {
-      if (i === 400) throw new Error('the login never queued for a hashing slot');
-      await sleep(10);
-    }
+    const { pending, release } = await loginWaitingForTheHash(user.email);
     await admin('mutation($id: ID!, $input: UpdateUserInput!) { updateUser(id: $id, input: $input) { id } }', {
       id: user.id,
       input: { policies: [userPolicyId, granted.id] },
     });
-    for (const release of releases) release();
+    release();
     expect(policiesOf((await pending).accessToken).sort()).toEqual([granted.name, 'User'].sort());
   });
 });
@@ -190,19 +198,13 @@ describe('a login during which a policy it grants is edited', () => {
   it('names only the policies in force when its session is written', async () => {
     const granted = await createPolicy({});
     const user = await userWith([granted.id]);
-    const gate = app.services.passwordHasher.gate;
-    const releases = await Promise.all(Array.from({ length: gate.stats().concurrency }, () => hold(gate)));
-    const pending = login(user.email, OUTSIDE);
-    for (let i = 0; gate.stats().queued.standard === 0; i++) {
-      if (i === 400) throw new Error('the login never queued for a hashing slot');
-      await sleep(10);
-    }
+    const { pending, release } = await loginWaitingForTheHash(user.email);
     // The policy now admits only INSIDE: a login from OUTSIDE must not be handed it.
     await admin('mutation($id: ID!, $input: UpdatePolicyInput!) { updatePolicy(id: $id, input: $input) { id } }', {
       id: granted.id,
       input: { ipAllowList: [OFFICE] },
     });
-    for (const release of releases) release();
+    release();
     expect(policiesOf((await pending).accessToken)).toEqual(['User']);
   });
 });
