@@ -15,6 +15,7 @@ import { createMaskError } from './http/mask-error.ts';
 import { metricsRoutes } from './http/metrics-routes.ts';
 import { useOperationMetrics } from './http/operation-metrics.ts';
 import { usePersistedQueries } from './http/persisted-operations.ts';
+import { useRequestBodyLimit } from './http/request-body-limit.ts';
 import { resetPageRoutes } from './http/reset-page.ts';
 import { createRouter, type FixedRoute, type Router } from './http/router.ts';
 import { ssoRoutes } from './http/sso-routes.ts';
@@ -85,7 +86,9 @@ function createGraphQLServer({ config, services, logger }: AppDependencies, grap
     landingPage: false,
     // File uploads are not part of this API, and multipart bodies would dodge CSRF checks.
     multipart: false,
-    maxRequestBodySize: config.maxRequestBodyBytes,
+    // MAX_REQUEST_BODY_BYTES is enforced by useRequestBodyLimit (the last plugin) instead of Yoga's
+    // own check, which streams every body through a counting transform (see request-body-limit.ts).
+    maxRequestBodySize: false,
     // Cross-origin browser access only for the CORS_ORIGINS allow-list (off when it is empty).
     cors: corsOptions(config.cors),
     // One operation per request: an array of fifty logins must not be fifty attempts in one.
@@ -98,6 +101,7 @@ function createGraphQLServer({ config, services, logger }: AppDependencies, grap
       ...useGraphQLLimits(config.graphqlLimits),
       useUnavailableStatus(),
       useOperationMetrics(services.metrics),
+      useRequestBodyLimit(config.maxRequestBodyBytes),
     ],
   });
 }
