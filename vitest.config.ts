@@ -3,8 +3,9 @@ import { defineConfig } from 'vitest/config';
 
 const require = createRequire(import.meta.url);
 
-// Integration tests drive real HTTP servers on one database per run: an in-memory PGlite by
-// default, or a fresh database on the PostgreSQL server named by TEST_DATABASE_URL.
+// Integration tests drive real HTTP servers on one database per run: the embedded PostgreSQL on a
+// temporary DATA_DIR by default, or a fresh database on the PostgreSQL server named by
+// TEST_DATABASE_URL (test/helpers/global-setup.ts).
 export default defineConfig({
   // graphql 16 has no `exports` map: Node loads its CJS build for Pothos and Yoga, Vite would pick
   // the .mjs one for our files, and two copies of graphql refuse each other's types.
