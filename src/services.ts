@@ -136,7 +136,7 @@ export async function createServices({ config, secret, db, mail, logger }: Depen
     metrics.observeHashGate(passwordHasher);
     metrics.observeDatabase(db);
     metrics.observeBackgroundTasks(() => background.pending);
-    const auth = new AuthService(db, passwordHasher, sessions, config, dummyHash, lockout, twoFactor, userRows, auditLog);
+    const auth = new AuthService(db, passwordHasher, sessions, config, dummyHash, lockout, twoFactor, userRows, auditLog, background);
     return {
       db,
       background,

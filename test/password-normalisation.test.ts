@@ -18,6 +18,17 @@ afterAll(() => app.close());
 
 const login = (email: string, password: string) => app.client.request(LoginDocument, { email, password });
 
+/** The user's password hash once it is no longer `before` (a rehash runs beside a login's answer). */
+async function hashOnceChanged(userId: string, before: string): Promise<string> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const { passwordHash } = await app.db.user.findUniqueOrThrow({ where: { id: userId }, select: { passwordHash: true } });
+    if (passwordHash !== before && passwordHash !== null) return passwordHash;
+    if (Date.now() > deadline) throw new Error('the password was not rehashed');
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
 describe('password normalisation', () => {
   it('accepts the NFD form of a password registered in NFC, and the other way round', async () => {
     expect(NFD).not.toBe(NFC);
@@ -40,12 +51,28 @@ describe('password normalisation', () => {
     await app.db.user.update({ where: { id: user.id }, data: { passwordHash: legacy } });
 
     expect((await login(user.email, NFD)).errors).toBeUndefined();
-    const { passwordHash } = await app.db.user.findUniqueOrThrow({ where: { id: user.id }, select: { passwordHash: true } });
-    expect(passwordHash).not.toBe(legacy);
-    expect(await argon2.verify(passwordHash as string, NFC.normalize('NFKC'))).toBe(true);
+    // Rehashed beside the answer, not before it.
+    const passwordHash = await hashOnceChanged(user.id, legacy);
+    expect(await argon2.verify(passwordHash, NFC.normalize('NFKC'))).toBe(true);
     // Now either form works.
     expect((await login(user.email, NFC)).errors).toBeUndefined();
     expect((await login(user.email, NFD)).errors).toBeUndefined();
+  });
+
+  it('rehashes a password hashed with other argon2 parameters than ARGON2_* name, at its next login', async () => {
+    const user = await registerUser(app);
+    // A hash made before ARGON2_MEMORY_KIB / ARGON2_TIME_COST changed (this app runs with 1024 KiB, 1 pass).
+    const older = await argon2.hash(TEST_PASSWORD, { type: argon2.argon2id, memoryCost: 2048, timeCost: 2, parallelism: 1 });
+    await app.db.user.update({ where: { id: user.id }, data: { passwordHash: older } });
+
+    expect((await login(user.email, TEST_PASSWORD)).errors).toBeUndefined();
+    const passwordHash = await hashOnceChanged(user.id, older);
+    expect(passwordHash).toMatch(/^\$argon2id\$v=19\$m=1024,p=1,t=1\$/);
+    expect(await argon2.verify(passwordHash, TEST_PASSWORD)).toBe(true);
+    // Upgraded once: the next login finds nothing to redo.
+    expect((await login(user.email, TEST_PASSWORD)).errors).toBeUndefined();
+    const current = await app.db.user.findUniqueOrThrow({ where: { id: user.id }, select: { passwordHash: true } });
+    expect(current.passwordHash).toBe(passwordHash);
   });
 
   it('counts length limits on the normalised form', async () => {

@@ -36,6 +36,18 @@ export async function checkPassword(hash: string, password: string): Promise<Pas
   return { ok: false, rehash: false };
 }
 
+/**
+ * Whether a hash was made with other argon2 parameters (or version) than `params`: after PASSWORD_HASH_*
+ * changed, a successful login hashes the password again with the new ones. False for a malformed hash.
+ */
+export function hashNeedsUpgrade(hash: string, params: Argon2Params): boolean {
+  try {
+    return argon2.needsRehash(hash, params);
+  } catch {
+    return false;
+  }
+}
+
 /** checkPassword without the rehash hint: false for a wrong password and a malformed hash alike. */
 export async function verifyPassword(hash: string, password: string): Promise<boolean> {
   return (await checkPassword(hash, password)).ok;

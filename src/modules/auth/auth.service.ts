@@ -1,3 +1,4 @@
+import type { BackgroundTasks } from '../../background.ts';
 import type { Config } from '../../config/config.ts';
 import type { Database } from '../../db/client.ts';
 import { queryRows, statement } from '../../db/raw.ts';
@@ -32,6 +33,7 @@ export class AuthService {
     private readonly twoFactor: TwoFactorService,
     private readonly userRows: UserRowCache,
     private readonly auditLog: AuditLog,
+    private readonly background: BackgroundTasks,
   ) {}
 
   /**
@@ -168,11 +170,18 @@ export class AuthService {
       if (!otp) throw new AppError('OTP_REQUIRED');
       if (!(await this.twoFactor.verifyCode(user.id, otp, client))) throw new AppError('INVALID_OTP');
     }
-    if (check.rehash) await this.rehash(user.id, user.passwordHash, password);
-    return this.sessions.writeSession(
+    const credentials = await this.sessions.writeSession(
       prepared ?? this.sessions.prepareSession(user.id, mode, client, user.twoFactorEnabled),
       user.credentialVersion,
     );
+    // A hash of the password as typed (before normalisation), or made with other PASSWORD_HASH_*
+    // parameters than today's, is replaced now that the password is known: beside the answer,
+    // not before it, so that only the hash and the session write stand on a login's path.
+    const checkedHash = user.passwordHash;
+    if (check.rehash || this.hasher.needsUpgrade(checkedHash)) {
+      this.background.run('password-rehash', () => this.rehash(user.id, checkedHash, password));
+    }
+    return credentials;
   }
 
   /** One prepared statement on the login's critical path (see db/raw.ts). */
@@ -190,9 +199,10 @@ export class AuthService {
   }
 
   /**
-   * Replaces a hash of the password as typed (written before passwords were normalised) with one
-   * of its NFKC form. The same password, so not a new credential version; only if the hash is
-   * still the one checked, so a change made meanwhile is never overwritten.
+   * Replaces a hash of the password as typed (written before passwords were normalised), or with
+   * outdated parameters, with one of its NFKC form under today's parameters. The same password, so
+   * not a new credential version; only if the hash is still the one checked, so a change made
+   * meanwhile is never overwritten.
    */
   private async rehash(userId: string, checkedHash: string, password: string): Promise<void> {
     const passwordHash = await this.hasher.hash(password, 'priority');

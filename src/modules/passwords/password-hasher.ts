@@ -1,5 +1,12 @@
 import type { Config } from '../../config/config.ts';
-import { type Argon2Params, checkPassword, createDummyHash, hashPassword, type PasswordCheck } from '../../crypto/password.ts';
+import {
+  type Argon2Params,
+  checkPassword,
+  createDummyHash,
+  hashNeedsUpgrade,
+  hashPassword,
+  type PasswordCheck,
+} from '../../crypto/password.ts';
 import { AppError } from '../../errors.ts';
 import type { Logger } from '../../log/logger.ts';
 import { HashGate, HashGateBusyError, type HashGateStats, type HashLane } from './hash-gate.ts';
@@ -28,6 +35,11 @@ export class PasswordHasher {
   /** checkPassword in one slot: its fallback for hashes of un-normalised passwords may verify twice. */
   check(hash: string, password: string, lane: HashLane): Promise<PasswordCheck> {
     return this.admit(lane, () => checkPassword(hash, password));
+  }
+
+  /** The hash was made with other parameters than PASSWORD_HASH_* now name (see hashNeedsUpgrade). */
+  needsUpgrade(hash: string): boolean {
+    return hashNeedsUpgrade(hash, this.params);
   }
 
   async verify(hash: string, password: string, lane: HashLane): Promise<boolean> {
