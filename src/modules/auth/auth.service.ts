@@ -205,7 +205,14 @@ export class AuthService {
    * meanwhile is never overwritten.
    */
   private async rehash(userId: string, checkedHash: string, password: string): Promise<void> {
-    const passwordHash = await this.hasher.hash(password, 'priority');
+    let passwordHash: string;
+    try {
+      passwordHash = await this.hasher.hash(password, 'priority');
+    } catch (error) {
+      // Hashing is saturated (an attack, a burst of logins): left for the account's next login.
+      if (error instanceof AppError && error.code === 'SERVICE_BUSY') return;
+      throw error;
+    }
     await this.db.user.updateMany({ where: { id: userId, passwordHash: checkedHash }, data: { passwordHash } });
     await this.userRows.changed([userId]);
   }
