@@ -59,10 +59,10 @@ describe('password normalisation', () => {
     expect((await login(user.email, NFD)).errors).toBeUndefined();
   });
 
-  it('rehashes a password hashed with other argon2 parameters than ARGON2_* name, at its next login', async () => {
+  it('rehashes a password hashed with weaker argon2 parameters than ARGON2_* name, at its next login', async () => {
     const user = await registerUser(app);
-    // A hash made before ARGON2_MEMORY_KIB / ARGON2_TIME_COST changed (this app runs with 1024 KiB, 1 pass).
-    const older = await argon2.hash(TEST_PASSWORD, { type: argon2.argon2id, memoryCost: 2048, timeCost: 2, parallelism: 1 });
+    // A hash made before ARGON2_MEMORY_KIB was raised (this app runs with 1024 KiB, 1 pass).
+    const older = await argon2.hash(TEST_PASSWORD, { type: argon2.argon2id, memoryCost: 512, timeCost: 1, parallelism: 1 });
     await app.db.user.update({ where: { id: user.id }, data: { passwordHash: older } });
 
     expect((await login(user.email, TEST_PASSWORD)).errors).toBeUndefined();
@@ -71,8 +71,20 @@ describe('password normalisation', () => {
     expect(await argon2.verify(passwordHash, TEST_PASSWORD)).toBe(true);
     // Upgraded once: the next login finds nothing to redo.
     expect((await login(user.email, TEST_PASSWORD)).errors).toBeUndefined();
+    await app.services.background.drain();
     const current = await app.db.user.findUniqueOrThrow({ where: { id: user.id }, select: { passwordHash: true } });
     expect(current.passwordHash).toBe(passwordHash);
+  });
+
+  it('leaves a hash stronger than ARGON2_* name as it is', async () => {
+    const user = await registerUser(app);
+    const stronger = await argon2.hash(TEST_PASSWORD, { type: argon2.argon2id, memoryCost: 2048, timeCost: 2, parallelism: 1 });
+    await app.db.user.update({ where: { id: user.id }, data: { passwordHash: stronger } });
+
+    expect((await login(user.email, TEST_PASSWORD)).errors).toBeUndefined();
+    await app.services.background.drain();
+    const current = await app.db.user.findUniqueOrThrow({ where: { id: user.id }, select: { passwordHash: true } });
+    expect(current.passwordHash).toBe(stronger);
   });
 
   it('counts length limits on the normalised form', async () => {

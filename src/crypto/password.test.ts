@@ -1,6 +1,6 @@
 import argon2 from 'argon2';
 import { describe, expect, it } from 'vitest';
-import { checkPassword, hashPassword, verifyPassword } from './password.ts';
+import { checkPassword, hashNeedsUpgrade, hashPassword, verifyPassword } from './password.ts';
 
 const CHEAP = { memoryCost: 1024, timeCost: 1, parallelism: 1 };
 
@@ -28,5 +28,20 @@ describe('password hashing', () => {
     const legacy = await argon2.hash(nfd, { type: argon2.argon2id, ...CHEAP });
     expect(await checkPassword(legacy, nfd)).toEqual({ ok: true, rehash: true });
     expect(await checkPassword(legacy, 'pate')).toEqual({ ok: false, rehash: false });
+  });
+
+  it('calls a hash weaker than the parameters for an upgrade, never a stronger one', async () => {
+    const now = { memoryCost: 2048, timeCost: 2, parallelism: 1 };
+    const same = await hashPassword('x', now);
+    expect(hashNeedsUpgrade(same, now)).toBe(false);
+    expect(hashNeedsUpgrade(await hashPassword('x', { ...now, memoryCost: 1024 }), now)).toBe(true);
+    expect(hashNeedsUpgrade(await hashPassword('x', { ...now, timeCost: 1 }), now)).toBe(true);
+    // Stronger, or only another parallelism: left as it is (lowered parameters, a rolling deploy).
+    expect(hashNeedsUpgrade(await hashPassword('x', { memoryCost: 4096, timeCost: 3, parallelism: 1 }), now)).toBe(false);
+    expect(hashNeedsUpgrade(await hashPassword('x', { ...now, parallelism: 2 }), now)).toBe(false);
+    // Another argon2 variant, or an older version of the algorithm.
+    expect(hashNeedsUpgrade(await argon2.hash('x', { type: argon2.argon2i, ...now }), now)).toBe(true);
+    expect(hashNeedsUpgrade(same.replace('$v=19$', '$v=16$'), now)).toBe(true);
+    expect(hashNeedsUpgrade('not a hash', now)).toBe(false);
   });
 });

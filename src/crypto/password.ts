@@ -37,15 +37,26 @@ export async function checkPassword(hash: string, password: string): Promise<Pas
 }
 
 /**
- * Whether a hash was made with other argon2 parameters (or version) than `params`: after PASSWORD_HASH_*
- * changed, a successful login hashes the password again with the new ones. False for a malformed hash.
+ * Whether a hash is weaker than `params` ask for: argon2 other than argon2id, an older version, or
+ * less memory or fewer passes. After ARGON2_MEMORY_KIB or ARGON2_TIME_COST was raised, a successful
+ * login hashes the password again. Only upwards: instances of a rolling deploy that disagree do
+ * not rehash each other's hashes back and forth, and lowering the parameters leaves existing
+ * hashes as strong as they are. False for a hash that is not argon2's.
  */
+/** Argon2 1.3, the version argon2 writes (`v=19`). */
+const ARGON2_VERSION = 0x13;
+
 export function hashNeedsUpgrade(hash: string, params: Argon2Params): boolean {
-  try {
-    return argon2.needsRehash(hash, params);
-  } catch {
-    return false;
-  }
+  const phc = /^\$(argon2(?:id|i|d))\$v=(\d+)\$([a-z]=\d+(?:,[a-z]=\d+)*)\$/.exec(hash);
+  if (!phc) return false;
+  const [, type, version, list] = phc;
+  const values = new Map((list ?? '').split(',').map((pair) => [pair[0], Number(pair.slice(2))] as const));
+  return (
+    type !== 'argon2id' ||
+    Number(version) < ARGON2_VERSION ||
+    (values.get('m') ?? 0) < params.memoryCost ||
+    (values.get('t') ?? 0) < params.timeCost
+  );
 }
 
 /** checkPassword without the rehash hint: false for a wrong password and a malformed hash alike. */

@@ -24,7 +24,9 @@ export function useRequestBodyLimit(limit: number): Plugin {
   return {
     onRequestParse({ request, requestParser, setRequestParser, fetchAPI }) {
       const contentLength = request.headers.get('content-length');
-      if (contentLength !== null) {
+      // Node refuses Content-Length beside Transfer-Encoding; should its lenient parser be turned on
+      // (--insecure-http-parser), such a body is counted like any other without a length it keeps to.
+      if (contentLength !== null && !request.headers.has('transfer-encoding')) {
         if (!CONTENT_LENGTH.test(contentLength)) throw invalidLength();
         if (Number(contentLength) > limit) throw tooLarge();
         return;

@@ -15,6 +15,10 @@ describe('IP list', () => {
       expect(list.has('192.0.2.2')).toBe(false);
       expect(list.has('2001:db8::7')).toBe(true);
       expect(list.has('2001:db9::7')).toBe(false);
+      expect(list.has('2001:DB8::7')).toBe(true);
+      // The same address written as IPv4-mapped IPv6.
+      expect(list.has('::ffff:10.1.2.3')).toBe(true);
+      expect(list.has(`fe80::1%${'x'.repeat(10_000)}`)).toBe(false);
       expect(list.has('not an address')).toBe(false);
     }
   });

@@ -9,6 +9,8 @@ export interface IpList {
 // request for TRUST_PROXY and for policies' IP allow-lists), while a service sees few distinct peers.
 // Bounded: when full it starts afresh, so addresses from X-Forwarded-For cannot grow it.
 const REMEMBERED = 1024;
+/** The longest text form of an address (IPv6 with an embedded IPv4 address). */
+const MAX_REMEMBERED_LENGTH = 45;
 
 /** Entries are IPs or CIDRs, validated by whoever accepted them (see isIpOrCidr). */
 export function createIpList(entries: readonly string[]): IpList {
@@ -27,8 +29,11 @@ export function createIpList(entries: readonly string[]): IpList {
       if (known !== undefined) return known;
       const family = isIP(ip);
       const answer = family !== 0 && list.check(ip, family === 6 ? 'ipv6' : 'ipv4');
-      if (answers.size >= REMEMBERED) answers.clear();
-      answers.set(ip, answer);
+      // Only address-sized keys: isIP accepts an IPv6 zone id of any length ("fe80::1%…").
+      if (ip.length <= MAX_REMEMBERED_LENGTH) {
+        if (answers.size >= REMEMBERED) answers.clear();
+        answers.set(ip, answer);
+      }
       return answer;
     },
   };

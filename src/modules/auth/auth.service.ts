@@ -174,8 +174,8 @@ export class AuthService {
       prepared ?? this.sessions.prepareSession(user.id, mode, client, user.twoFactorEnabled),
       user.credentialVersion,
     );
-    // A hash of the password as typed (before normalisation), or made with other PASSWORD_HASH_*
-    // parameters than today's, is replaced now that the password is known: beside the answer,
+    // A hash of the password as typed (before normalisation), or weaker than today's ARGON2_*
+    // parameters, is replaced now that the password is known: beside the answer,
     // not before it, so that only the hash and the session write stand on a login's path.
     const checkedHash = user.passwordHash;
     if (check.rehash || this.hasher.needsUpgrade(checkedHash)) {
@@ -199,22 +199,18 @@ export class AuthService {
   }
 
   /**
-   * Replaces a hash of the password as typed (written before passwords were normalised), or with
-   * outdated parameters, with one of its NFKC form under today's parameters. The same password, so
+   * Replaces a hash of the password as typed (written before passwords were normalised), or one
+   * weaker than today's parameters, with one of its NFKC form under today's parameters. The same password, so
    * not a new credential version; only if the hash is still the one checked, so a change made
    * meanwhile is never overwritten.
    */
   private async rehash(userId: string, checkedHash: string, password: string): Promise<void> {
-    let passwordHash: string;
-    try {
-      passwordHash = await this.hasher.hash(password, 'priority');
-    } catch (error) {
-      // Hashing is saturated (an attack, a burst of logins): left for the account's next login.
-      if (error instanceof AppError && error.code === 'SERVICE_BUSY') return;
-      throw error;
-    }
-    await this.db.user.updateMany({ where: { id: userId, passwordHash: checkedHash }, data: { passwordHash } });
-    await this.userRows.changed([userId]);
+    // Only if hashing is idle now: when it is busy (an attack, a burst of logins) this waits for
+    // the account's next login rather than taking a slot a login could use.
+    const passwordHash = await this.hasher.hashIfIdle(password);
+    if (!passwordHash) return;
+    const { count } = await this.db.user.updateMany({ where: { id: userId, passwordHash: checkedHash }, data: { passwordHash } });
+    if (count > 0) await this.userRows.changed([userId]);
   }
 }
 

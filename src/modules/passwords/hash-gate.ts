@@ -92,6 +92,15 @@ export class HashGate {
     }
   }
 
+  /**
+   * Runs `task` only if a slot in `lane` is free now, ahead of nobody; null (task not run, nothing
+   * refused or queued) otherwise. For work that can wait for a quieter moment (a rehash).
+   */
+  async runIfIdle<T>(lane: HashLane, task: () => Promise<T>): Promise<T | null> {
+    if (!this.canStart(lane)) return null;
+    return this.run(lane, task);
+  }
+
   stats(): HashGateStats {
     return {
       concurrency: this.options.concurrency,

@@ -37,9 +37,17 @@ export class PasswordHasher {
     return this.admit(lane, () => checkPassword(hash, password));
   }
 
-  /** The hash was made with other parameters than PASSWORD_HASH_* now name (see hashNeedsUpgrade). */
+  /** The hash is weaker than ARGON2_* now asks for (see hashNeedsUpgrade). */
   needsUpgrade(hash: string): boolean {
     return hashNeedsUpgrade(hash, this.params);
+  }
+
+  /**
+   * A hash made only if a standard slot is free now: null when hashing is busy. Never queued,
+   * never refused, never ahead of a login (a rehash can wait for the account's next login).
+   */
+  hashIfIdle(password: string): Promise<string | null> {
+    return this.gate.runIfIdle('standard', () => hashPassword(password, this.params));
   }
 
   async verify(hash: string, password: string, lane: HashLane): Promise<boolean> {
