@@ -1,6 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import nodemailer from 'nodemailer';
+import type { Transporter } from 'nodemailer';
 import type { Logger } from '../log/logger.ts';
 
 export interface MailMessage {
@@ -18,6 +18,30 @@ export interface MailTransport {
   close(): void;
 }
 
+/**
+ * A nodemailer transport made when the first message is sent (nodemailer itself is loaded then: see
+ * src/mail/nodemailer.ts; a failed load is tried again with the next message); `close` closes it if it was made.
+ */
+function lazyTransporter(options: Parameters<typeof import('nodemailer').createTransport>[0]) {
+  let transporter: Promise<Transporter> | undefined;
+  return {
+    get: () =>
+      (transporter ??= import('./nodemailer.ts').then(
+        ({ createTransport }) => createTransport(options),
+        (error: unknown) => {
+          transporter = undefined;
+          throw error;
+        },
+      )),
+    close() {
+      void transporter?.then(
+        (t) => t.close(),
+        () => {},
+      );
+    },
+  };
+}
+
 export type SmtpSettings = { url: string } | { host: string; port: number; secure: boolean; user?: string; password?: string };
 
 /**
@@ -27,19 +51,20 @@ export type SmtpSettings = { url: string } | { host: string; port: number; secur
  */
 export function createSmtpTransport(from: string, smtp: SmtpSettings, timeoutMs = 10_000): MailTransport {
   const timeouts = { connectionTimeout: timeoutMs, greetingTimeout: timeoutMs, socketTimeout: timeoutMs, dnsTimeout: timeoutMs };
-  const transporter =
+  const transporter = lazyTransporter(
     'url' in smtp
-      ? nodemailer.createTransport({ url: smtp.url, ...timeouts })
-      : nodemailer.createTransport({
+      ? { url: smtp.url, ...timeouts }
+      : {
           host: smtp.host,
           port: smtp.port,
           secure: smtp.secure,
           auth: smtp.user ? { user: smtp.user, pass: smtp.password ?? '' } : undefined,
           ...timeouts,
-        });
+        },
+  );
   return {
     async send(message) {
-      await transporter.sendMail({ from, ...message });
+      await (await transporter.get()).sendMail({ from, ...message });
     },
     close: () => transporter.close(),
   };
@@ -50,10 +75,10 @@ export function createSmtpTransport(from: string, smtp: SmtpSettings, timeoutMs 
  * it may hold a reset link) in the outbox folder; the log names the file, not its contents.
  */
 export function createFileOutboxTransport(from: string, outboxDir: string, logger: Logger): MailTransport {
-  const builder = nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'unix' });
+  const builder = lazyTransporter({ streamTransport: true, buffer: true, newline: 'unix' });
   return {
     async send(message) {
-      const info = await builder.sendMail({ from, ...message });
+      const info = await (await builder.get()).sendMail({ from, ...message });
       await mkdir(outboxDir, { recursive: true, mode: 0o700 });
       const file = path.join(outboxDir, `${new Date().toISOString().replace(/[:.]/g, '-')}-${crypto.randomUUID()}.eml`);
       await writeFile(file, info.message as Buffer, { mode: 0o600 });

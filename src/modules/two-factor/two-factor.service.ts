@@ -1,4 +1,3 @@
-import QRCode from 'qrcode';
 import type { Config } from '../../config/config.ts';
 import { decryptString, encrypt } from '../../crypto/aead.ts';
 import {
@@ -78,7 +77,8 @@ export class TwoFactorService {
       update: { pendingSecret, pendingExpiresAt },
     });
     const otpauthUrl = totpUri(secret, this.config.twoFactor.issuer, user.email);
-    const svg = await QRCode.toString(otpauthUrl, { type: 'svg', errorCorrectionLevel: 'M', margin: 2 });
+    const { qrCodeToString } = await import('./qr-code.ts');
+    const svg = await qrCodeToString(otpauthUrl, { type: 'svg', errorCorrectionLevel: 'M', margin: 2 });
     return { secret, otpauthUrl, qrCode: `data:image/svg+xml;base64,${Buffer.from(svg).toString('base64')}` };
   }
 
