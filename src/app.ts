@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createYoga } from 'graphql-yoga';
 import type { Config } from './config/config.ts';
+import { useRequestCacheRelease } from './graphql/request-cache-release.ts';
 import { schema } from './graphql/schema.ts';
 import { buildContext } from './http/context.ts';
 import { corsOptions } from './http/cors.ts';
@@ -102,6 +103,7 @@ function createGraphQLServer({ config, services, logger }: AppDependencies, grap
       useUnavailableStatus(),
       useOperationMetrics(services.metrics),
       useRequestBodyLimit(config.maxRequestBodyBytes),
+      useRequestCacheRelease(),
     ],
   });
 }
