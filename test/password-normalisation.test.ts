@@ -18,15 +18,19 @@ afterAll(() => app.close());
 
 const login = (email: string, password: string) => app.client.request(LoginDocument, { email, password });
 
-/** The user's password hash once it is no longer `before` (a rehash runs beside a login's answer). */
-async function hashOnceChanged(userId: string, before: string): Promise<string> {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const { passwordHash } = await app.db.user.findUniqueOrThrow({ where: { id: userId }, select: { passwordHash: true } });
-    if (passwordHash !== before && passwordHash !== null) return passwordHash;
-    if (Date.now() > deadline) throw new Error('the password was not rehashed');
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
+/** A registered user whose stored hash is one of `password` made with these argon2id parameters. */
+async function userWithHash(password: string, params: { memoryCost: number; timeCost: number }) {
+  const user = await registerUser(app);
+  const hash = await argon2.hash(password, { type: argon2.argon2id, parallelism: 1, ...params });
+  await app.db.user.update({ where: { id: user.id }, data: { passwordHash: hash } });
+  return { user, hash };
+}
+
+/** The user's stored hash once background work (a rehash runs beside a login's answer) is done. */
+async function settledHash(userId: string): Promise<string | null> {
+  await app.services.background.drain();
+  const { passwordHash } = await app.db.user.findUniqueOrThrow({ where: { id: userId }, select: { passwordHash: true } });
+  return passwordHash;
 }
 
 describe('password normalisation', () => {
@@ -45,46 +49,38 @@ describe('password normalisation', () => {
   });
 
   it('lets a password hashed before normalisation sign in once as typed, then rehashes it in NFKC', async () => {
-    const user = await registerUser(app);
     // The row as an earlier release wrote it: the argon2 hash of the raw (here NFD) string.
-    const legacy = await argon2.hash(NFD, { type: argon2.argon2id, memoryCost: 1024, timeCost: 1, parallelism: 1 });
-    await app.db.user.update({ where: { id: user.id }, data: { passwordHash: legacy } });
+    const { user, hash: legacy } = await userWithHash(NFD, { memoryCost: 1024, timeCost: 1 });
 
     expect((await login(user.email, NFD)).errors).toBeUndefined();
     // Rehashed beside the answer, not before it.
-    const passwordHash = await hashOnceChanged(user.id, legacy);
-    expect(await argon2.verify(passwordHash, NFC.normalize('NFKC'))).toBe(true);
+    const passwordHash = await settledHash(user.id);
+    expect(passwordHash).not.toBe(legacy);
+    expect(await argon2.verify(passwordHash as string, NFC.normalize('NFKC'))).toBe(true);
     // Now either form works.
     expect((await login(user.email, NFC)).errors).toBeUndefined();
     expect((await login(user.email, NFD)).errors).toBeUndefined();
   });
 
   it('rehashes a password hashed with weaker argon2 parameters than ARGON2_* name, at its next login', async () => {
-    const user = await registerUser(app);
     // A hash made before ARGON2_MEMORY_KIB was raised (this app runs with 1024 KiB, 1 pass).
-    const older = await argon2.hash(TEST_PASSWORD, { type: argon2.argon2id, memoryCost: 512, timeCost: 1, parallelism: 1 });
-    await app.db.user.update({ where: { id: user.id }, data: { passwordHash: older } });
+    const { user, hash: older } = await userWithHash(TEST_PASSWORD, { memoryCost: 512, timeCost: 1 });
 
     expect((await login(user.email, TEST_PASSWORD)).errors).toBeUndefined();
-    const passwordHash = await hashOnceChanged(user.id, older);
+    const passwordHash = await settledHash(user.id);
+    expect(passwordHash).not.toBe(older);
     expect(passwordHash).toMatch(/^\$argon2id\$v=19\$m=1024,p=1,t=1\$/);
-    expect(await argon2.verify(passwordHash, TEST_PASSWORD)).toBe(true);
+    expect(await argon2.verify(passwordHash as string, TEST_PASSWORD)).toBe(true);
     // Upgraded once: the next login finds nothing to redo.
     expect((await login(user.email, TEST_PASSWORD)).errors).toBeUndefined();
-    await app.services.background.drain();
-    const current = await app.db.user.findUniqueOrThrow({ where: { id: user.id }, select: { passwordHash: true } });
-    expect(current.passwordHash).toBe(passwordHash);
+    expect(await settledHash(user.id)).toBe(passwordHash);
   });
 
   it('leaves a hash stronger than ARGON2_* name as it is', async () => {
-    const user = await registerUser(app);
-    const stronger = await argon2.hash(TEST_PASSWORD, { type: argon2.argon2id, memoryCost: 2048, timeCost: 2, parallelism: 1 });
-    await app.db.user.update({ where: { id: user.id }, data: { passwordHash: stronger } });
+    const { user, hash: stronger } = await userWithHash(TEST_PASSWORD, { memoryCost: 2048, timeCost: 2 });
 
     expect((await login(user.email, TEST_PASSWORD)).errors).toBeUndefined();
-    await app.services.background.drain();
-    const current = await app.db.user.findUniqueOrThrow({ where: { id: user.id }, select: { passwordHash: true } });
-    expect(current.passwordHash).toBe(stronger);
+    expect(await settledHash(user.id)).toBe(stronger);
   });
 
   it('counts length limits on the normalised form', async () => {

@@ -36,6 +36,9 @@ export async function checkPassword(hash: string, password: string): Promise<Pas
   return { ok: false, rehash: false };
 }
 
+/** Argon2 1.3, the version argon2 writes (`v=19`). */
+const ARGON2_VERSION = 0x13;
+
 /**
  * Whether a hash is weaker than `params` ask for: argon2 other than argon2id, an older version, or
  * less memory or fewer passes. After ARGON2_MEMORY_KIB or ARGON2_TIME_COST was raised, a successful
@@ -43,9 +46,6 @@ export async function checkPassword(hash: string, password: string): Promise<Pas
  * not rehash each other's hashes back and forth, and lowering the parameters leaves existing
  * hashes as strong as they are. False for a hash that is not argon2's.
  */
-/** Argon2 1.3, the version argon2 writes (`v=19`). */
-const ARGON2_VERSION = 0x13;
-
 export function hashNeedsUpgrade(hash: string, params: Argon2Params): boolean {
   const phc = /^\$(argon2(?:id|i|d))\$v=(\d+)\$([a-z]=\d+(?:,[a-z]=\d+)*)\$/.exec(hash);
   if (!phc) return false;

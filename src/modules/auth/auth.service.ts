@@ -175,8 +175,8 @@ export class AuthService {
       user.credentialVersion,
     );
     // A hash of the password as typed (before normalisation), or weaker than today's ARGON2_*
-    // parameters, is replaced now that the password is known: beside the answer,
-    // not before it, so that only the hash and the session write stand on a login's path.
+    // parameters, is replaced now that the password is known: beside the answer, not before it,
+    // so that only the hash and the session write stand on a login's path.
     const checkedHash = user.passwordHash;
     if (check.rehash || this.hasher.needsUpgrade(checkedHash)) {
       this.background.run('password-rehash', () => this.rehash(user.id, checkedHash, password));
@@ -200,9 +200,9 @@ export class AuthService {
 
   /**
    * Replaces a hash of the password as typed (written before passwords were normalised), or one
-   * weaker than today's parameters, with one of its NFKC form under today's parameters. The same password, so
-   * not a new credential version; only if the hash is still the one checked, so a change made
-   * meanwhile is never overwritten.
+   * weaker than today's parameters, with one of its NFKC form under today's parameters. The same
+   * password, so not a new credential version; only if the hash is still the one checked, so a
+   * change made meanwhile is never overwritten.
    */
   private async rehash(userId: string, checkedHash: string, password: string): Promise<void> {
     // Only if hashing is idle now: when it is busy (an attack, a burst of logins) this waits for

@@ -68,11 +68,10 @@ export class UsersService {
   }
 
   /**
-   * The viewer's own row: from the row cache when the query wants the plain row (no relations),
-   * as `viewer { id email }` does. The cache leaves the password hash out, which no field reads.
+   * The viewer's own row, from the row cache (relations asked for beneath `viewer` are loaded by
+   * the Prisma plugin from its id). The cache leaves the password hash out, which no field reads.
    */
-  findViewer(id: string, query: UserQuery = {}): Promise<User | null> {
-    if (Object.keys(query).length > 0) return this.findById(id, query);
+  findViewer(id: string): Promise<User | null> {
     return this.userRows.get(id) as Promise<User | null>;
   }
 
