@@ -54,10 +54,22 @@ describe('refresh (JSON mode)', () => {
 
   it.each([
     ['garbage', 'garbage'],
-    ['a token with a wrong secret', '00000000-0000-4000-8000-000000000000.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA'],
+    ['a token of no row', '00000000-0000-4000-8000-000000000000.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA'],
   ])('refuses %s with INVALID_TOKEN', async (_label, refreshToken) => {
     const res = await app.client.request(RefreshDocument, { refreshToken });
     expect(res.code).toBe('INVALID_TOKEN');
+  });
+
+  it('refuses a real token’s id with another secret, and leaves that token unused and working', async () => {
+    const user = await registerAndLogin(app);
+    const [id] = user.refreshToken.split('.');
+    const forged = `${id}.${'A'.repeat(43)}`;
+    expect((await app.client.request(RefreshDocument, { refreshToken: forged })).code).toBe('INVALID_TOKEN');
+    const row = await app.db.sessionToken.findUniqueOrThrow({ where: { id: id! } });
+    expect(row).toMatchObject({ usedAt: null, successorId: null });
+    expect(await app.db.sessionToken.count({ where: { sessionId: row.sessionId } })).toBe(1);
+    const real = await app.client.request(RefreshDocument, { refreshToken: user.refreshToken });
+    expect(real.errors).toBeUndefined();
   });
 
   it('refuses a refresh with no token at all', async () => {

@@ -2,15 +2,16 @@ import { randomUUID } from 'node:crypto';
 import type { Config } from '../../config/config.ts';
 import { createOpaqueToken, isUuid, type OpaqueToken, parseOpaqueToken, secretMatches } from '../../crypto/tokens.ts';
 import type { Database, TransactionClient } from '../../db/client.ts';
-import { dateOrNull, MS, queryRows, statement, TS } from '../../db/raw.ts';
+import { queryRows, statement, TS } from '../../db/raw.ts';
 import { AppError } from '../../errors.ts';
 import type { Prisma } from '../../generated/prisma/client.ts';
-import type { AuthMode, SessionTokenKind, UserStatus } from '../../generated/prisma/enums.ts';
+import type { AuthMode } from '../../generated/prisma/enums.ts';
 import type { AccessService, UserGrants } from '../access/access.service.ts';
 import type { AuditLog } from '../audit/audit-log.ts';
 import type { SigningKeyService } from '../signing-keys/signing-key.service.ts';
 import type { Revocation, RevocationService } from './revocation.service.ts';
 import { kindOf, type TokenFamily } from './token-family.ts';
+import { TOKEN_ROW_SELECT, type TokenRecord, type TokenRow, tokenRecord } from './token-row.ts';
 
 export interface ClientInfo {
   userAgent: string | null;
@@ -69,24 +70,6 @@ export interface SessionViewer {
   policyIds: string[];
 }
 
-interface TokenRow {
-  id: string;
-  kind: SessionTokenKind;
-  secretHash: string;
-  sessionId: string;
-  expiresAt: number;
-  usedAt: number | null;
-  presentedAt: number | null;
-  userId: string | null;
-  createdAt: number;
-  revokedAt: number | null;
-  sessionExpiresAt: number;
-  lastUsedAt: number;
-  status: UserStatus | null;
-  roleId: string | null;
-  policyIds: string[];
-}
-
 /** A login's session write under a share lock on the user row (see SessionService.writeSession). */
 const WRITE_SESSION = statement(
   'sessions.write-session',
@@ -110,19 +93,7 @@ const WRITE_SESSION = statement(
  * A token with its session, and the user's status and grants (see readToken): prepared, it runs
  * on every refresh and every session-cookie request.
  */
-const READ_TOKEN = statement(
-  'session.read-token',
-  `SELECT t."id", t."kind"::text AS "kind", t."secretHash", t."sessionId",
-     ${MS('t."expiresAt"')} AS "expiresAt", ${MS('t."usedAt"')} AS "usedAt", ${MS('t."presentedAt"')} AS "presentedAt",
-     s."userId", ${MS('s."createdAt"')} AS "createdAt", ${MS('s."revokedAt"')} AS "revokedAt",
-     ${MS('s."expiresAt"')} AS "sessionExpiresAt", ${MS('s."lastUsedAt"')} AS "lastUsedAt",
-     u."status"::text AS "status", u."roleId",
-     ARRAY(SELECT p."policyId"::text FROM "UserPolicy" p WHERE p."userId" = u."id") AS "policyIds"
-   FROM "SessionToken" t
-   JOIN "Session" s ON s."id" = t."sessionId"
-   LEFT JOIN "User" u ON u."id" = s."userId"
-   WHERE t."id" = $1::uuid`,
-);
+const READ_TOKEN = statement('session.read-token', TOKEN_ROW_SELECT);
 
 const USER_AGENT_MAX = 512;
 /** Session-cookie requests record lastUsedAt at most this often: not a write per request. */
@@ -257,18 +228,20 @@ export class SessionService {
    * access token's policies are those in force for `client`'s address now.
    */
   async refresh(token: string, mode: AuthMode, client: ClientInfo): Promise<IssuedCredentials> {
-    const row = await this.findLiveToken(token);
+    const parsed = parseOpaqueToken(token);
+    if (!parsed) throw new AppError('INVALID_TOKEN');
+    // One round trip when the token is live and unused (the common case): read, claim and rotate
+    // in one statement, which claims exactly when liveToken accepts the row it read.
+    const now = Date.now();
+    const attempt = await this.family.refresh(parsed, mode, this.tokenTtl(mode), this.config.tokens.sessionMaxAgeSeconds, now);
+    const row = this.liveToken(attempt.row && tokenRecord(attempt.row), parsed.secret, now);
     const userId = row.session.userId;
-    if (!row.usedAt) {
-      // Refreshing extends a session, but never past SESSION_MAX_AGE from its login.
-      const ttl = Math.min(this.tokenTtl(mode), this.remainingLifeSeconds(row.session.createdAt));
-      const issued = await this.family.rotate(row.id, row.sessionId, mode, ttl);
-      if (issued) {
-        const audit = { userId, sessionId: row.sessionId, ip: client.ip, userAgent: client.userAgent };
-        this.auditLog.record({ type: 'token.refreshed', ...audit, details: { mode } });
-        return this.credentials(userId, row.sessionId, mode, issued.token, ttl, row.session.user, client.ip);
-      }
+    if (attempt.issued) {
+      const audit = { userId, sessionId: row.sessionId, ip: client.ip, userAgent: client.userAgent };
+      this.auditLog.record({ type: 'token.refreshed', ...audit, details: { mode } });
+      return this.credentials(userId, row.sessionId, mode, attempt.issued.token, attempt.issued.ttl, row.session.user, client.ip);
     }
+    // Live but not claimed: used already, or claimed a moment ago by a concurrent refresh.
     const replay = await this.family.replay(row.id, kindOf(mode));
     if (replay.outcome === 'reuse') {
       await this.revokeSession(row.sessionId, 'refresh-token-reuse');
@@ -421,47 +394,28 @@ export class SessionService {
   private async findLiveToken(token: string) {
     const parsed = parseOpaqueToken(token);
     if (!parsed) throw new AppError('INVALID_TOKEN');
-    const row = await this.readToken(parsed.id);
-    if (!row || !secretMatches(parsed.secret, row.secretHash)) throw new AppError('INVALID_TOKEN');
-    // A deleted user's sessions stay behind, revoked, with no user.
-    const { userId, user } = row.session;
-    if (row.session.revokedAt || !userId || user?.status !== 'ACTIVE') throw new AppError('INVALID_TOKEN');
-    const now = Date.now();
-    // A used token's own expiry no longer matters: the session's (its newest token's) does.
-    if ((!row.usedAt && row.expiresAt.getTime() <= now) || row.session.expiresAt.getTime() <= now) throw new AppError('TOKEN_EXPIRED');
-    // A session older than SESSION_MAX_AGE is over, however recently it was refreshed: log in again.
-    if (this.remainingLifeSeconds(row.session.createdAt) <= 0) throw new AppError('TOKEN_EXPIRED');
-    return { ...row, session: { ...row.session, userId, user } };
+    const [row] = await queryRows<TokenRow>(this.db, READ_TOKEN, [parsed.id]);
+    return this.liveToken(row ? tokenRecord(row) : null, parsed.secret, Date.now());
   }
 
   /**
-   * The token with its session, and the user's status and grants, so a refresh or a
-   * session-cookie request needs no further read: one plain statement (see db/raw.ts).
+   * The checks a presented token's row must pass at `now` (ms): the secret, the session and its
+   * user, the expiries. TokenFamily.refresh applies the same conditions in SQL.
    */
-  private async readToken(tokenId: string) {
-    const [r] = await queryRows<TokenRow>(this.db, READ_TOKEN, [tokenId]);
-    if (!r) return null;
-    return {
-      id: r.id,
-      kind: r.kind,
-      secretHash: r.secretHash,
-      expiresAt: new Date(r.expiresAt),
-      usedAt: dateOrNull(r.usedAt),
-      presentedAt: dateOrNull(r.presentedAt),
-      sessionId: r.sessionId,
-      session: {
-        userId: r.userId,
-        createdAt: new Date(r.createdAt),
-        revokedAt: dateOrNull(r.revokedAt),
-        expiresAt: new Date(r.sessionExpiresAt),
-        lastUsedAt: new Date(r.lastUsedAt),
-        user: r.status === null ? null : { status: r.status, roleId: r.roleId, policies: r.policyIds.map((policyId) => ({ policyId })) },
-      },
-    };
+  private liveToken(row: TokenRecord | null, secret: string, now: number) {
+    if (!row || !secretMatches(secret, row.secretHash)) throw new AppError('INVALID_TOKEN');
+    // A deleted user's sessions stay behind, revoked, with no user.
+    const { userId, user } = row.session;
+    if (row.session.revokedAt || !userId || user?.status !== 'ACTIVE') throw new AppError('INVALID_TOKEN');
+    // A used token's own expiry no longer matters: the session's (its newest token's) does.
+    if ((!row.usedAt && row.expiresAt.getTime() <= now) || row.session.expiresAt.getTime() <= now) throw new AppError('TOKEN_EXPIRED');
+    // A session older than SESSION_MAX_AGE is over, however recently it was refreshed: log in again.
+    if (this.remainingLifeSeconds(row.session.createdAt, now) <= 0) throw new AppError('TOKEN_EXPIRED');
+    return { ...row, session: { ...row.session, userId, user } };
   }
 
-  private remainingLifeSeconds(sessionCreatedAt: Date): number {
-    return Math.floor((sessionCreatedAt.getTime() + this.config.tokens.sessionMaxAgeSeconds * 1000 - Date.now()) / 1000);
+  private remainingLifeSeconds(sessionCreatedAt: Date, now: number): number {
+    return Math.floor((sessionCreatedAt.getTime() + this.config.tokens.sessionMaxAgeSeconds * 1000 - now) / 1000);
   }
 
   private async twoFactorEnabled(userId: string): Promise<boolean> {

@@ -1,10 +1,11 @@
 import { decryptString, encrypt } from '../../crypto/aead.ts';
 import { deriveKey } from '../../crypto/keys.ts';
-import { createOpaqueToken } from '../../crypto/tokens.ts';
+import { createOpaqueToken, sha256 } from '../../crypto/tokens.ts';
 import type { Database } from '../../db/client.ts';
 import { queryRows, statement, TS } from '../../db/raw.ts';
 import { utc } from '../../db/sql.ts';
 import type { AuthMode, SessionTokenKind } from '../../generated/prisma/enums.ts';
+import { TOKEN_ROW_SELECT, type TokenRow } from './token-row.ts';
 
 export type ReplayOutcome =
   /** The successor the first refresh issued (see TokenFamily.replay for when). */
@@ -15,26 +16,46 @@ export type ReplayOutcome =
   | { outcome: 'refused' };
 
 /**
- * Claims a token (only if unused), creates its successor and extends the session, in one
- * statement (see TokenFamily.rotate); prepared, as it runs on every refresh.
+ * A refresh in one statement (see TokenFamily.refresh): reads the token with its session and user
+ * (TOKEN_ROW_SELECT) and, only if it is live and unused and the secret's hash is the stored one,
+ * claims it, creates its successor and extends the session. Prepared, as it runs on every refresh.
+ * The conditions are those SessionService.liveToken applies to the row, on the same clock ($2, ms):
+ * the statement claims exactly when that check passes.
  */
-const ROTATE = statement(
-  'token-family.rotate',
-  `WITH claim AS (
-    UPDATE "SessionToken"
-    SET "usedAt" = ${TS(2)}, "successorId" = $3::uuid, "successorCiphertext" = $4
-    WHERE "id" = $1::uuid AND "usedAt" IS NULL
-    RETURNING "sessionId"
+const REFRESH = statement(
+  'token-family.refresh',
+  `WITH token AS (
+    ${TOKEN_ROW_SELECT}
+  ), live AS (
+    SELECT "id", "sessionId", LEAST($4::int, floor(("createdAt" + $5::float8 - $2::float8) / 1000)::int) AS "ttl"
+    FROM token
+    WHERE "secretHash" = $6 AND "usedAt" IS NULL AND "revokedAt" IS NULL AND "status" = 'ACTIVE'
+      AND "expiresAt" > $2::float8 AND "sessionExpiresAt" > $2::float8
+      AND floor(("createdAt" + $5::float8 - $2::float8) / 1000) > 0
+  ), claim AS (
+    UPDATE "SessionToken" AS st
+    SET "usedAt" = ${TS(3)}, "successorId" = $7::uuid, "successorCiphertext" = $8
+    FROM live
+    WHERE st."id" = live."id" AND st."usedAt" IS NULL
+    RETURNING st."sessionId", live."ttl"
   ), created AS (
     INSERT INTO "SessionToken" ("id", "sessionId", "kind", "secretHash", "createdAt", "expiresAt")
-    SELECT $3::uuid, "sessionId", $5::"SessionTokenKind", $6, ${TS(2)}, ${TS(7)}
+    SELECT $7::uuid, "sessionId", $9::"SessionTokenKind", $10, ${TS(3)}, ${TS(3)} + make_interval(secs => "ttl")
     FROM claim
   ), extended AS (
-    UPDATE "Session" SET "mode" = $8::"AuthMode", "lastUsedAt" = ${TS(2)}, "expiresAt" = ${TS(7)}
-    WHERE "id" IN (SELECT "sessionId" FROM claim) AND "id" = $9::uuid
+    UPDATE "Session" AS s
+    SET "mode" = $11::"AuthMode", "lastUsedAt" = ${TS(3)}, "expiresAt" = ${TS(3)} + make_interval(secs => claim."ttl")
+    FROM claim
+    WHERE s."id" = claim."sessionId"
   )
-  SELECT count(*)::int AS claimed FROM claim`,
+  SELECT token.*, (SELECT "ttl" FROM claim) AS "claimedTtl" FROM token`,
 );
+
+/** What TokenFamily.refresh found and did: the token as read (null when no such row), and its successor if this refresh claimed it. */
+export interface RefreshAttempt {
+  row: TokenRow | null;
+  issued: { token: string; expiresAt: Date; ttl: number } | null;
+}
 
 /**
  * The tokens of one session, each exchanged once for its successor. Claiming a token and creating
@@ -65,29 +86,41 @@ export class TokenFamily {
     this.key = deriveKey(secret, 'refresh-successor');
   }
 
-  /** Claims the token and issues its successor; null when another request claimed it first. */
-  async rotate(tokenId: string, sessionId: string, mode: AuthMode, ttlSeconds: number): Promise<{ token: string; expiresAt: Date } | null> {
-    const now = new Date();
-    const expiresAt = new Date(now.getTime() + ttlSeconds * 1000);
+  /**
+   * Reads the presented token and, if it is live and unused, claims it and issues its successor,
+   * extending the session to `tokenTtlSeconds` (never past `sessionMaxAgeSeconds` from its login):
+   * one statement, so one round trip (plain SQL on the pool, see db/raw.ts). Of concurrent claims
+   * PostgreSQL lets one update the row; the others re-check `usedAt IS NULL` after it commits, claim
+   * nothing, and so insert nothing. The stored secret hash is matched in SQL too, so that a token id
+   * without its secret claims nothing; the caller still checks the secret in constant time (a
+   * timing difference in comparing two SHA-256 digests tells nothing about the secret behind them).
+   */
+  async refresh(
+    token: { id: string; secret: string },
+    mode: AuthMode,
+    tokenTtlSeconds: number,
+    sessionMaxAgeSeconds: number,
+    now: number,
+  ): Promise<RefreshAttempt> {
     const successor = createOpaqueToken();
-    const sealed = encrypt(this.key, successor.token, aad(tokenId));
-    // One statement, so one round trip (plain SQL on the pool, see db/raw.ts): claim the token (only if unused), create its successor and
-    // extend the session. Of concurrent claims PostgreSQL lets one update the row; the others
-    // re-check `usedAt IS NULL` after it commits, claim nothing, and so insert nothing.
-    const at = now.toISOString();
-    const [result] = await queryRows<{ claimed: number }>(this.db, ROTATE, [
-      tokenId,
-      at,
+    const sealed = encrypt(this.key, successor.token, aad(token.id));
+    const [row] = await queryRows<TokenRow & { claimedTtl: number | null }>(this.db, REFRESH, [
+      token.id,
+      now,
+      new Date(now).toISOString(),
+      tokenTtlSeconds,
+      sessionMaxAgeSeconds * 1000,
+      sha256(token.secret),
       successor.id,
       sealed,
       kindOf(mode),
       successor.secretHash,
-      expiresAt.toISOString(),
       mode,
-      sessionId,
     ]);
-    const claimed = result?.claimed === 1;
-    return claimed ? { token: successor.token, expiresAt } : null;
+    if (!row) return { row: null, issued: null };
+    const { claimedTtl, ...read } = row;
+    if (claimedTtl === null) return { row: read, issued: null };
+    return { row: read, issued: { token: successor.token, expiresAt: new Date(now + claimedTtl * 1000), ttl: claimedTtl } };
   }
 
   /** What a used token is worth now: its successor, or a reuse (see the class comment for when). */
