@@ -37,6 +37,22 @@ describe('refresh-token reuse', () => {
     expect((await app.client.request(ViewerDocument, {}, { token: newest.accessToken! })).code).toBe('INVALID_TOKEN');
   });
 
+  it('a used token’s id with another secret gets nothing, within the grace window or after it, and ends nothing', async () => {
+    const user = await registerAndLogin(app);
+    const next = (await refresh(user.refreshToken)).data!.refresh;
+    const forged = `${user.refreshToken.split('.')[0]}.${'A'.repeat(43)}`;
+    const within = await refresh(forged);
+    expect(within.code).toBe('INVALID_TOKEN');
+    expect(within.data?.refresh).toBeFalsy();
+    await sleep(GRACE_MS + 200);
+    const after = await refresh(forged);
+    expect(after.code).toBe('INVALID_TOKEN');
+    const { sessionId } = await tokenRow(user.refreshToken);
+    expect((await app.db.session.findUniqueOrThrow({ where: { id: sessionId } })).revokedAt).toBeNull();
+    expect((await tokenRow(next.refreshToken!)).replayedAt).toBeNull();
+    expect((await refresh(next.refreshToken!)).errors).toBeUndefined();
+  });
+
   it('a lost answer: after the grace window, a token whose successor was never presented yields that successor once, and the session lives', async () => {
     const user = await registerAndLogin(app);
     const lost = (await refresh(user.refreshToken)).data!.refresh; // committed, but say the client never got it

@@ -13,6 +13,23 @@ beforeAll(async () => {
 });
 afterAll(() => app.close());
 
+/**
+ * What a refused refresh must leave as it was: the token unused, no successor, the session's expiry
+ * (and revocation) untouched; and the token is refused again.
+ */
+async function expectNothingClaimed(target: TestApp, token: string, code: string) {
+  const id = token.split('.')[0]!;
+  const before = await target.db.sessionToken.findUniqueOrThrow({ where: { id }, include: { session: true } });
+  const tokens = await target.db.sessionToken.count({ where: { sessionId: before.sessionId } });
+  expect((await target.client.request(RefreshDocument, { refreshToken: token })).code).toBe(code);
+  const after = await target.db.sessionToken.findUniqueOrThrow({ where: { id }, include: { session: true } });
+  expect(after).toMatchObject({ usedAt: null, successorId: null });
+  expect(after.session.expiresAt).toEqual(before.session.expiresAt);
+  expect(after.session.revokedAt).toEqual(before.session.revokedAt);
+  expect(await target.db.sessionToken.count({ where: { sessionId: after.sessionId } })).toBe(tokens);
+  expect((await target.client.request(RefreshDocument, { refreshToken: token })).code).toBe(code);
+}
+
 describe('refresh (JSON mode)', () => {
   it('rotates the refresh token: the new one works; the old one, within the grace window, yields that same one', async () => {
     const user = await registerAndLogin(app);
@@ -70,6 +87,18 @@ describe('refresh (JSON mode)', () => {
     expect(await app.db.sessionToken.count({ where: { sessionId: row.sessionId } })).toBe(1);
     const real = await app.client.request(RefreshDocument, { refreshToken: user.refreshToken });
     expect(real.errors).toBeUndefined();
+  });
+
+  it.each([
+    [
+      'of a revoked session',
+      (user: { id: string }) => app.db.session.updateMany({ where: { userId: user.id }, data: { revokedAt: new Date() } }),
+    ],
+    ['of a suspended user', (user: { id: string }) => app.db.user.update({ where: { id: user.id }, data: { status: 'SUSPENDED' } })],
+  ])('refuses a token %s with INVALID_TOKEN and claims nothing', async (_label, change) => {
+    const user = await registerAndLogin(app);
+    await change(user);
+    await expectNothingClaimed(app, user.refreshToken, 'INVALID_TOKEN');
   });
 
   it('refuses a refresh with no token at all', async () => {
@@ -191,8 +220,7 @@ describe('token lifetimes', () => {
   it('reports TOKEN_EXPIRED for an expired refresh token', async () => {
     const user = await registerAndLogin(shortLived);
     await new Promise((resolve) => setTimeout(resolve, 1500));
-    const res = await shortLived.client.request(RefreshDocument, { refreshToken: user.refreshToken });
-    expect(res.code).toBe('TOKEN_EXPIRED');
+    await expectNothingClaimed(shortLived, user.refreshToken, 'TOKEN_EXPIRED');
   });
 });
 
@@ -212,8 +240,7 @@ describe('absolute session lifetime (SESSION_MAX_AGE, 30 days by default)', () =
     expect(Math.abs(session.expiresAt.getTime() - (createdAt.getTime() + 30 * DAY))).toBeLessThan(5_000);
 
     await app.db.session.update({ where: { id: sessionId }, data: { createdAt: new Date(Date.now() - 30 * DAY - 1000) } });
-    const refused = await app.client.request(RefreshDocument, { refreshToken: capped.data!.refresh.refreshToken! });
-    expect(refused.code).toBe('TOKEN_EXPIRED');
+    await expectNothingClaimed(app, capped.data!.refresh.refreshToken!, 'TOKEN_EXPIRED');
   });
 
   it('ends a session cookie past the age limit', async () => {

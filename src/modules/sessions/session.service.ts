@@ -90,8 +90,8 @@ const WRITE_SESSION = statement(
 );
 
 /**
- * A token with its session, and the user's status and grants (see readToken): prepared, it runs
- * on every refresh and every session-cookie request.
+ * A token with its session, and the user's status and grants (token-row.ts): prepared, it runs on
+ * every session-cookie request (see findLiveToken); a refresh reads it in TokenFamily.refresh.
  */
 const READ_TOKEN = statement('session.read-token', TOKEN_ROW_SELECT);
 
@@ -234,6 +234,7 @@ export class SessionService {
     // in one statement, which claims exactly when liveToken accepts the row it read.
     const now = Date.now();
     const attempt = await this.family.refresh(parsed, mode, this.tokenTtl(mode), this.config.tokens.sessionMaxAgeSeconds, now);
+    // Required whether or not the statement claimed: the replay below trusts this check of the secret.
     const row = this.liveToken(attempt.row && tokenRecord(attempt.row), parsed.secret, now);
     const userId = row.session.userId;
     if (attempt.issued) {

@@ -27,7 +27,7 @@ const REFRESH = statement(
   `WITH token AS (
     ${TOKEN_ROW_SELECT}
   ), live AS (
-    SELECT "id", "sessionId", LEAST($4::int, floor(("createdAt" + $5::float8 - $2::float8) / 1000)::int) AS "ttl"
+    SELECT "id", "sessionId", LEAST($4::float8, floor(("createdAt" + $5::float8 - $2::float8) / 1000)) AS "ttl"
     FROM token
     WHERE "secretHash" = $6 AND "usedAt" IS NULL AND "revokedAt" IS NULL AND "status" = 'ACTIVE'
       AND "expiresAt" > $2::float8 AND "sessionExpiresAt" > $2::float8
@@ -91,9 +91,10 @@ export class TokenFamily {
    * extending the session to `tokenTtlSeconds` (never past `sessionMaxAgeSeconds` from its login):
    * one statement, so one round trip (plain SQL on the pool, see db/raw.ts). Of concurrent claims
    * PostgreSQL lets one update the row; the others re-check `usedAt IS NULL` after it commits, claim
-   * nothing, and so insert nothing. The stored secret hash is matched in SQL too, so that a token id
-   * without its secret claims nothing; the caller still checks the secret in constant time (a
-   * timing difference in comparing two SHA-256 digests tells nothing about the secret behind them).
+   * nothing, and so insert nothing. The stored secret hash is matched in SQL, so that a token id
+   * without its secret claims nothing (a timing difference in comparing two SHA-256 digests tells
+   * nothing about the secret behind them). The caller must still check the secret, in constant
+   * time, on the row returned: the replay path (a used token) relies on that check alone.
    */
   async refresh(
     token: { id: string; secret: string },

@@ -23,7 +23,7 @@ export interface TokenRow {
 /**
  * The token whose id is `$1`, with its session, and the user's status and grants: all a refresh or
  * a session-cookie request needs to know, in one read. Shared by the plain read
- * (SessionService.readToken) and the refresh that reads and claims in one statement (TokenFamily.refresh).
+ * (SessionService.findLiveToken) and the refresh that reads and claims in one statement (TokenFamily.refresh).
  */
 export const TOKEN_ROW_SELECT = `SELECT t."id", t."kind"::text AS "kind", t."secretHash", t."sessionId",
      ${MS('t."expiresAt"')} AS "expiresAt", ${MS('t."usedAt"')} AS "usedAt", ${MS('t."presentedAt"')} AS "presentedAt",
