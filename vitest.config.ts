@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import { availableParallelism } from 'node:os';
 import { defineConfig } from 'vitest/config';
 
 const require = createRequire(import.meta.url);
@@ -17,5 +18,11 @@ export default defineConfig({
     hookTimeout: 60_000,
     pool: 'forks',
     fileParallelism: true,
+    // Vitest's default is one worker fewer than the machine has cores: one on a 2-core machine, where
+    // the files then run one after another although most of their time is spent waiting (on the
+    // servers they start, on timers, on PostgreSQL). Test files are written to share the run's
+    // database (unique addresses, their own SMTP catcher), so as many workers as cores, and at least
+    // two: on the 2-core machine the PostgreSQL run took 5m45s instead of ~10 min.
+    maxWorkers: Math.max(2, availableParallelism()),
   },
 });
