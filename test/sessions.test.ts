@@ -224,6 +224,21 @@ describe('token lifetimes', () => {
   });
 });
 
+describe('lifetimes beyond 2^31 seconds', () => {
+  it('refreshes with a REFRESH_TOKEN_TTL and SESSION_MAX_AGE of 30000 days, the token living that long', async () => {
+    const longLived = await startTestApp({ REFRESH_TOKEN_TTL: '30000d', SESSION_MAX_AGE: '30000d' });
+    try {
+      const user = await registerAndLogin(longLived);
+      const res = await longLived.client.request(RefreshDocument, { refreshToken: user.refreshToken });
+      expect(res.errors).toBeUndefined();
+      const next = await longLived.db.sessionToken.findUniqueOrThrow({ where: { id: res.data!.refresh.refreshToken!.split('.')[0]! } });
+      expect(Math.abs(next.expiresAt.getTime() - (Date.now() + 30_000 * 86_400_000))).toBeLessThan(60_000);
+    } finally {
+      await longLived.close();
+    }
+  });
+});
+
 describe('absolute session lifetime (SESSION_MAX_AGE, 30 days by default)', () => {
   const DAY = 86_400_000;
   const sessionIdOf = async (token: string) =>
