@@ -10,7 +10,7 @@
 // production install's size, bench/install-size.ts, measured after the servers have stopped),
 // BENCH_NODE_ARGS (node flags for the server, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`).
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -108,6 +108,27 @@ function cpuMs(pid: number): number {
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
 }
 
+/**
+ * CPU time (ms) of every PostgreSQL process on this machine: the local server's backends or the
+ * embedded database's. The load's own statements dominate it on a quiet machine; a database on
+ * another host counts as 0.
+ */
+function databaseCpuMs(): number {
+  let total = 0;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      if (!stat.includes('(postgres)')) continue;
+      const fields = stat.split(') ')[1]!.split(' ');
+      total += ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+    } catch {
+      // The process ended meanwhile.
+    }
+  }
+  return total;
+}
+
 interface LoadResult {
   perSecond: number;
   p50: number;
@@ -115,6 +136,10 @@ interface LoadResult {
   errors: number;
   /** The server's CPU time per operation (ms): unlike throughput, barely moved by other load on the machine. */
   serverCpuMs: number;
+  /** PostgreSQL's CPU time per operation (ms), its processes on this machine (see databaseCpuMs). */
+  databaseCpuMs: number;
+  /** This process's CPU time per operation (ms): the load generator's share of the machine. */
+  clientCpuMs: number;
 }
 
 /** Runs `worker(i)` in `concurrency` loops for `seconds`; each call is one operation. `pid`: the server's, for its CPU time. */
@@ -127,6 +152,8 @@ async function load(
   const latencies: number[] = [];
   let errors = 0;
   const cpuBefore = cpuMs(pid);
+  const databaseCpuBefore = databaseCpuMs();
+  const clientCpuBefore = process.cpuUsage();
   const end = performance.now() + seconds * 1000;
   await Promise.all(
     Array.from({ length: concurrency }, async (_, i) => {
@@ -138,13 +165,25 @@ async function load(
       }
     }),
   );
-  const serverCpuMs = Math.round(((cpuMs(pid) - cpuBefore) / Math.max(latencies.length, 1)) * 1000) / 1000;
+  const perOperation = (ms: number) => Math.round((ms / Math.max(latencies.length, 1)) * 1000) / 1000;
+  const serverCpuMs = perOperation(cpuMs(pid) - cpuBefore);
+  const databaseCpu = perOperation(databaseCpuMs() - databaseCpuBefore);
+  const clientCpu = process.cpuUsage(clientCpuBefore);
+  const clientCpuMs = perOperation((clientCpu.user + clientCpu.system) / 1000);
   latencies.sort((a, b) => a - b);
   const at = (q: number) => Math.round((latencies[Math.floor(q * (latencies.length - 1))] ?? 0) * 10) / 10;
-  return { perSecond: Math.round(latencies.length / seconds), p50: at(0.5), p99: at(0.99), errors, serverCpuMs };
+  return {
+    perSecond: Math.round(latencies.length / seconds),
+    p50: at(0.5),
+    p99: at(0.99),
+    errors,
+    serverCpuMs,
+    databaseCpuMs: databaseCpu,
+    clientCpuMs,
+  };
 }
 
-const EMPTY: LoadResult = { perSecond: 0, p50: 0, p99: 0, errors: 0, serverCpuMs: 0 };
+const EMPTY: LoadResult = { perSecond: 0, p50: 0, p99: 0, errors: 0, serverCpuMs: 0, databaseCpuMs: 0, clientCpuMs: 0 };
 
 /** Two loads alternated in rounds, so a change in the machine's load over the run hits both alike. */
 async function alternate(a: () => Promise<LoadResult>, b: () => Promise<LoadResult>, rounds = 2): Promise<[LoadResult, LoadResult]> {
@@ -160,6 +199,8 @@ async function alternate(a: () => Promise<LoadResult>, b: () => Promise<LoadResu
     p99: Math.max(...rs.map((r) => r.p99)),
     errors: rs.reduce((sum, r) => sum + r.errors, 0),
     serverCpuMs: Math.round((rs.reduce((sum, r) => sum + r.serverCpuMs, 0) / rs.length) * 1000) / 1000,
+    databaseCpuMs: Math.round((rs.reduce((sum, r) => sum + r.databaseCpuMs, 0) / rs.length) * 1000) / 1000,
+    clientCpuMs: Math.round((rs.reduce((sum, r) => sum + r.clientCpuMs, 0) / rs.length) * 1000) / 1000,
   });
   return [merge(as), merge(bs)];
 }
@@ -262,6 +303,10 @@ async function benchOne(database: BenchDatabase, env: Record<string, string>) {
       )
     : EMPTY;
   const login = SCENARIOS.has('login') ? { ...loginPair, p50: median(loginMs), p99: percentile(loginMs, 0.99) } : EMPTY;
+  // What waking from idle costs here: one login at a time leaves the server (and PostgreSQL) idle
+  // during each bare verify, so each login starts cold. The same anonymous request, one at a time,
+  // back to back and after as long an idle pause as a verify.
+  const wakeUp = SCENARIOS.has('login') ? await idleWakeUp(port, median(bareVerify)) : null;
   const peakRss = Math.max(peak.stop(), memoryMiB(pid, 'VmHWM'));
   await stopServer(server);
   return {
@@ -275,7 +320,23 @@ async function benchOne(database: BenchDatabase, env: Record<string, string>) {
     viewer,
     refresh,
     login,
+    wakeUp,
   };
+}
+
+/** Median latency (ms) of `{ __typename }` sent one at a time: back to back, and each after `pauseMs` of idle. */
+async function idleWakeUp(port: number, pauseMs: number): Promise<{ backToBack: number; afterPause: number }> {
+  const timed = async (pause: number) => {
+    const ms: number[] = [];
+    for (let i = 0; i < 100; i++) {
+      if (pause) await new Promise((r) => setTimeout(r, pause));
+      const started = performance.now();
+      await post(port, { query: '{ __typename }' });
+      ms.push(performance.now() - started);
+    }
+    return median(ms);
+  };
+  return { backToBack: await timed(0), afterPause: await timed(pauseMs) };
 }
 
 /** The production parameters (PASSWORD_HASH_* defaults), as the server hashes the users' passwords. */
@@ -356,6 +417,14 @@ const rows: [string, (r: Result) => [string, string]][] = [
     (r) => [[r.anonymous, r.viewer, r.refresh, r.login].map((l) => l.serverCpuMs).join(', '), '–'],
   ],
   [
+    'PostgreSQL CPU per request, its processes on this machine: anonymous, viewer, refresh, login (ms)',
+    (r) => [[r.anonymous, r.viewer, r.refresh, r.login].map((l) => l.databaseCpuMs).join(', '), '–'],
+  ],
+  [
+    'load generator (this process) CPU per request: anonymous, viewer, refresh, login with its bare verify (ms)',
+    (r) => [[r.anonymous, r.viewer, r.refresh, r.login].map((l) => l.clientCpuMs).join(', '), '–'],
+  ],
+  [
     `refresh chains (${CHAINS} sessions back to back)`,
     (r) => [fmt(r.refresh), `≥ ${r.database.goals.refreshPerSecond}/s ${mark(r.refresh.perSecond >= r.database.goals.refreshPerSecond)}`],
   ],
@@ -368,6 +437,10 @@ const rows: [string, (r: Result) => [string, string]][] = [
         `≤ ${r.database.goals.loginRatio}× ${mark(x <= r.database.goals.loginRatio)}`,
       ];
     },
+  ],
+  [
+    'anonymous request one at a time: back to back / after an idle pause as long as the verify (the wake-up every login pays)',
+    (r) => [r.wakeUp ? `${r.wakeUp.backToBack} / ${r.wakeUp.afterPause} ms` : '–', '–'],
   ],
   [
     'peak RSS of the server under that load',
