@@ -10,7 +10,7 @@
 // production install's size, bench/install-size.ts, measured after the servers have stopped),
 // BENCH_NODE_ARGS (node flags for the server, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`).
 import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -19,7 +19,7 @@ import { hashPassword, verifyPassword } from '../src/crypto/password.ts';
 import { operationEnvName, RATE_LIMITED_OPERATIONS } from '../src/modules/rate-limits/sensitive-operations.ts';
 import { closeAgent, post, type ServerProcess, spawnServer } from './http.ts';
 import { dependencyCheck, type InstallSize, measureProductionInstall, mib, topPackages } from './install-size.ts';
-import { samplePeakMemory, serverWithDatabaseMiB } from './process-memory.ts';
+import { embeddedDatabasePids, samplePeakMemory, serverWithDatabaseMiB } from './process-memory.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
@@ -104,29 +104,43 @@ function memoryMiB(pid: number, field: 'VmRSS' | 'VmHWM'): number {
 /** CPU time (user + system) a process has used so far, in ms. */
 function cpuMs(pid: number): number {
   // Fields 14 and 15 of /proc/<pid>/stat, in clock ticks (100 per second on Linux), after the command name.
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
 }
 
-/**
- * CPU time (ms) of every PostgreSQL process on this machine: the local server's backends or the
- * embedded database's. The load's own statements dominate it on a quiet machine; a database on
- * another host counts as 0.
- */
-function databaseCpuMs(): number {
-  let total = 0;
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
+/** CPU time (user + system, ms) of each given process that still runs. */
+function cpuByPid(pids: Iterable<number>): Map<number, number> {
+  const cpu = new Map<number, number>();
+  for (const pid of pids) {
     try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      if (!stat.includes('(postgres)')) continue;
-      const fields = stat.split(') ')[1]!.split(' ');
-      total += ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+      cpu.set(pid, cpuMs(pid));
     } catch {
-      // The process ended meanwhile.
+      // It ended meanwhile (its time is lost to the figure).
     }
   }
-  return total;
+  return cpu;
+}
+
+/**
+ * The benchmark's database processes on this machine (set per database by benchOne): the embedded
+ * postmaster and its children, or on a server the backends connected to the scratch database and
+ * the server's own background processes (WAL writer, checkpointer…, which work for these writes too).
+ */
+let databasePids: () => Promise<number[]> = async () => [];
+
+async function serverDatabasePids(url: string): Promise<number[]> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ pid: number }>(
+      `SELECT pid FROM pg_stat_activity
+       WHERE pid <> pg_backend_pid() AND (datname = current_database() OR backend_type <> 'client backend')`,
+    );
+    return rows.map((r) => r.pid);
+  } finally {
+    await client.end();
+  }
 }
 
 interface LoadResult {
@@ -136,7 +150,7 @@ interface LoadResult {
   errors: number;
   /** The server's CPU time per operation (ms): unlike throughput, barely moved by other load on the machine. */
   serverCpuMs: number;
-  /** PostgreSQL's CPU time per operation (ms), its processes on this machine (see databaseCpuMs). */
+  /** The database's CPU time per operation (ms), its processes on this machine (see databasePids). */
   databaseCpuMs: number;
   /** This process's CPU time per operation (ms): the load generator's share of the machine. */
   clientCpuMs: number;
@@ -151,8 +165,9 @@ async function load(
 ): Promise<LoadResult> {
   const latencies: number[] = [];
   let errors = 0;
+  const databaseBefore = await databasePids();
+  const databaseCpuBefore = cpuByPid(databaseBefore);
   const cpuBefore = cpuMs(pid);
-  const databaseCpuBefore = databaseCpuMs();
   const clientCpuBefore = process.cpuUsage();
   const end = performance.now() + seconds * 1000;
   await Promise.all(
@@ -165,10 +180,15 @@ async function load(
       }
     }),
   );
-  const perOperation = (ms: number) => Math.round((ms / Math.max(latencies.length, 1)) * 1000) / 1000;
-  const serverCpuMs = perOperation(cpuMs(pid) - cpuBefore);
-  const databaseCpu = perOperation(databaseCpuMs() - databaseCpuBefore);
+  // Read at once, before the look-ups below count as the load generator's.
   const clientCpu = process.cpuUsage(clientCpuBefore);
+  const serverCpu = cpuMs(pid) - cpuBefore;
+  // A process that started meanwhile (an autovacuum worker) counts in full.
+  const databaseAfter = cpuByPid(new Set([...databaseBefore, ...(await databasePids())]));
+  let databaseCpu = 0;
+  for (const [databasePid, ms] of databaseAfter) databaseCpu += ms - (databaseCpuBefore.get(databasePid) ?? 0);
+  const perOperation = (ms: number) => Math.round((ms / Math.max(latencies.length, 1)) * 1000) / 1000;
+  const serverCpuMs = perOperation(serverCpu);
   const clientCpuMs = perOperation((clientCpu.user + clientCpu.system) / 1000);
   latencies.sort((a, b) => a - b);
   const at = (q: number) => Math.round((latencies[Math.floor(q * (latencies.length - 1))] ?? 0) * 10) / 10;
@@ -178,7 +198,7 @@ async function load(
     p99: at(0.99),
     errors,
     serverCpuMs,
-    databaseCpuMs: databaseCpu,
+    databaseCpuMs: perOperation(databaseCpu),
     clientCpuMs,
   };
 }
@@ -236,6 +256,8 @@ async function benchOne(database: BenchDatabase, env: Record<string, string>) {
   // With the embedded database, its PostgreSQL processes count too (by PSS: they share buffers).
   const idleRss = serverWithDatabaseMiB(pid, env.DATA_DIR!);
   const peak = samplePeakMemory(pid, env.DATA_DIR!);
+  const databaseUrl = env.DATABASE_URL;
+  databasePids = databaseUrl ? () => serverDatabasePids(databaseUrl) : async () => embeddedDatabasePids(env.DATA_DIR!);
   // One at a time, retried: a burst of sign-ups on a loaded machine would meet the password-hash
   // admission gate (SERVICE_BUSY) and leave users without tokens.
   const users: { email: string; accessToken: string; refreshToken: string }[] = [];
@@ -284,6 +306,7 @@ async function benchOne(database: BenchDatabase, env: Record<string, string>) {
   // timed on its own: load() times the pair, so its percentiles are replaced by the login's.
   const bareVerify: number[] = [];
   const loginMs: number[] = [];
+  let bareVerifyCpuMs = 0;
   const loginPair = SCENARIOS.has('login')
     ? await load(
         pid,
@@ -295,18 +318,25 @@ async function benchOne(database: BenchDatabase, env: Record<string, string>) {
           });
           loginMs.push(performance.now() - started);
           const t = performance.now();
+          const cpu = process.cpuUsage();
           await verifyPassword(await benchHash, PASSWORD);
           bareVerify.push(performance.now() - t);
+          const verifyCpu = process.cpuUsage(cpu);
+          bareVerifyCpuMs += (verifyCpu.user + verifyCpu.system) / 1000;
           return !!res.json.data?.login;
         },
         1,
       )
     : EMPTY;
-  const login = SCENARIOS.has('login') ? { ...loginPair, p50: median(loginMs), p99: percentile(loginMs, 0.99) } : EMPTY;
+  // The load generator's CPU per login, without the bare verify it runs after each.
+  const loginClientCpuMs = Math.round((loginPair.clientCpuMs - bareVerifyCpuMs / Math.max(loginMs.length, 1)) * 1000) / 1000;
+  const login = SCENARIOS.has('login')
+    ? { ...loginPair, p50: median(loginMs), p99: percentile(loginMs, 0.99), clientCpuMs: loginClientCpuMs }
+    : EMPTY;
   // What waking from idle costs here: one login at a time leaves the server (and PostgreSQL) idle
   // during each bare verify, so each login starts cold. The same anonymous request, one at a time,
-  // back to back and after as long an idle pause as a verify.
-  const wakeUp = SCENARIOS.has('login') ? await idleWakeUp(port, median(bareVerify)) : null;
+  // back to back and each after a bare verify, as a login is.
+  const wakeUp = SCENARIOS.has('login') ? await idleWakeUp(port) : null;
   const peakRss = Math.max(peak.stop(), memoryMiB(pid, 'VmHWM'));
   await stopServer(server);
   return {
@@ -324,19 +354,19 @@ async function benchOne(database: BenchDatabase, env: Record<string, string>) {
   };
 }
 
-/** Median latency (ms) of `{ __typename }` sent one at a time: back to back, and each after `pauseMs` of idle. */
-async function idleWakeUp(port: number, pauseMs: number): Promise<{ backToBack: number; afterPause: number }> {
-  const timed = async (pause: number) => {
+/** Median latency (ms) of `{ __typename }` sent one at a time: back to back, and each after a bare verify here. */
+async function idleWakeUp(port: number): Promise<{ backToBack: number; afterPause: number }> {
+  const timed = async (pause: boolean) => {
     const ms: number[] = [];
     for (let i = 0; i < 100; i++) {
-      if (pause) await new Promise((r) => setTimeout(r, pause));
+      if (pause) await verifyPassword(await benchHash, PASSWORD);
       const started = performance.now();
       await post(port, { query: '{ __typename }' });
       ms.push(performance.now() - started);
     }
     return median(ms);
   };
-  return { backToBack: await timed(0), afterPause: await timed(pauseMs) };
+  return { backToBack: await timed(false), afterPause: await timed(true) };
 }
 
 /** The production parameters (PASSWORD_HASH_* defaults), as the server hashes the users' passwords. */
@@ -417,11 +447,11 @@ const rows: [string, (r: Result) => [string, string]][] = [
     (r) => [[r.anonymous, r.viewer, r.refresh, r.login].map((l) => l.serverCpuMs).join(', '), '–'],
   ],
   [
-    'PostgreSQL CPU per request, its processes on this machine: anonymous, viewer, refresh, login (ms)',
+    'database CPU per request (its processes on this machine): anonymous, viewer, refresh, login (ms)',
     (r) => [[r.anonymous, r.viewer, r.refresh, r.login].map((l) => l.databaseCpuMs).join(', '), '–'],
   ],
   [
-    'load generator (this process) CPU per request: anonymous, viewer, refresh, login with its bare verify (ms)',
+    'load generator (this process, with its memory sampler) CPU per request: anonymous, viewer, refresh, login without its bare verify (ms)',
     (r) => [[r.anonymous, r.viewer, r.refresh, r.login].map((l) => l.clientCpuMs).join(', '), '–'],
   ],
   [
@@ -439,7 +469,7 @@ const rows: [string, (r: Result) => [string, string]][] = [
     },
   ],
   [
-    'anonymous request one at a time: back to back / after an idle pause as long as the verify (the wake-up every login pays)',
+    'anonymous request one at a time: back to back / each after a bare verify, as each login here (the wake-up such a login pays)',
     (r) => [r.wakeUp ? `${r.wakeUp.backToBack} / ${r.wakeUp.afterPause} ms` : '–', '–'],
   ],
   [
