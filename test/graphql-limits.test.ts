@@ -187,6 +187,29 @@ describe('the default cost limit', () => {
     }
   });
 
+  // A page asked for without a size is the default page (20 users), and costs as `first: 20`:
+  // eight such pages (~1460 each) are refused, four pass. The same when `first: $n` gets no value.
+  const unsized = (alias: string) => page(alias).replace('(first: 100)', '');
+  const aliases = (n: number) => 'abcdefgh'.slice(0, n).split('');
+  it('costs a page asked for without first as the default page of 20', async () => {
+    const token = await loginAsAdmin(app);
+    const eight = await app.client.raw({ query: `{ ${aliases(8).map(unsized).join(' ')} }` }, { token });
+    expect(eight.errors?.map((e) => e.extensions?.code)).toEqual(['QUERY_TOO_COSTLY']);
+    expect(eight.data).toBeNull();
+    const unset = await app.client.raw(
+      {
+        query: `query Eight($n: Int) { ${aliases(8)
+          .map((a) => pageOf(a, '$n'))
+          .join(' ')} }`,
+      },
+      { token },
+    );
+    expect(unset.errors?.map((e) => e.extensions?.code)).toEqual(['QUERY_TOO_COSTLY']);
+    const four = await app.client.raw({ query: `{ ${aliases(4).map(unsized).join(' ')} }` }, { token });
+    expect(four.errors).toBeUndefined();
+    expect((four.data as { a: { edges: unknown[] } }).a.edges.length).toBeGreaterThan(0);
+  });
+
   it('lets the same document through when the variable asks for small pages', async () => {
     const token = await loginAsAdmin(app);
     const res = await app.client.raw({ query: twoPages('($n: Int)'), variables: { n: 2 } }, { token });

@@ -8,7 +8,7 @@ import type { Plugin, YogaInitialContext } from 'graphql-yoga';
 import type { Config } from '../config/config.ts';
 import { ERROR_CODES, type ErrorCode } from '../errors.ts';
 import { inputProblem } from './input-guard.ts';
-import { inlinePageSizes } from './page-size-cost.ts';
+import { inlinePageSizes, withDefaultPageSizes } from './page-size-cost.ts';
 import { sensitiveFieldsOnceRule } from './sensitive-fields-rule.ts';
 import { useNoSuggestions } from './suggestions.ts';
 
@@ -63,6 +63,21 @@ function noNulInLiteralsRule(context: ValidationContext): ASTVisitor {
 
 const costRule = (maxCost: number) => costLimitRule({ maxCost, ...armorOptions('QUERY_TOO_COSTLY', maxCost) }) as ValidationRule;
 
+/**
+ * graphql-armor's cost rule over the document with default page sizes written in
+ * (withDefaultPageSizes): a page asked for without `first` costs as the page its resolver returns.
+ */
+function costRuleWithDefaultPageSizes(maxCost: number): ValidationRule {
+  const rule = costRule(maxCost);
+  return (context) => ({
+    Document(document) {
+      const schema = context.getSchema();
+      for (const error of validate(schema, withDefaultPageSizes(schema, document), [rule])) context.reportError(error);
+      return false;
+    },
+  });
+}
+
 export function validationRules(limits: Config['graphqlLimits']): ValidationRule[] {
   const rules: ValidationRule[] = [sensitiveFieldsOnceRule, noNulInLiteralsRule];
   if (!limits.introspection) rules.push(introspectionDisabledRule);
@@ -71,7 +86,7 @@ export function validationRules(limits: Config['graphqlLimits']): ValidationRule
     rules.push(maxAliasesRule({ n: limits.maxAliases, ...armorOptions('QUERY_TOO_MANY_ALIASES', limits.maxAliases) }));
   if (limits.maxDirectives !== null)
     rules.push(maxDirectivesRule({ n: limits.maxDirectives, ...armorOptions('QUERY_TOO_MANY_DIRECTIVES', limits.maxDirectives) }));
-  if (limits.maxCost !== null) rules.push(costRule(limits.maxCost));
+  if (limits.maxCost !== null) rules.push(costRuleWithDefaultPageSizes(limits.maxCost));
   return rules as ValidationRule[];
 }
 
@@ -119,7 +134,7 @@ export function useGraphQLLimits(limits: Config['graphqlLimits']): Plugin[] {
           const request = (context as Partial<YogaInitialContext>).params;
           const inlined = inlinePageSizes(params.documentAST, request?.operationName, request?.variables);
           if (!inlined) return;
-          const [error] = validate(params.schema, inlined, [variableCostRule]);
+          const [error] = validate(params.schema, withDefaultPageSizes(params.schema, inlined), [variableCostRule]);
           if (error) throw error;
         };
       },

@@ -1,4 +1,15 @@
-import { type ArgumentNode, type DocumentNode, getOperationAST, Kind, type ValueNode, visit } from 'graphql';
+import {
+  type ArgumentNode,
+  type DocumentNode,
+  type FieldNode,
+  type GraphQLSchema,
+  getOperationAST,
+  Kind,
+  TypeInfo,
+  type ValueNode,
+  visit,
+  visitWithTypeInfo,
+} from 'graphql';
 
 /** The arguments graphql-armor's cost rule multiplies a list by, when they are integer literals. */
 const PAGE_SIZE_ARGUMENTS = new Set(['first', 'last']);
@@ -46,10 +57,50 @@ export function inlinePageSizes(
   };
   return visit(document, {
     OperationDefinition: (node) => (node === operation ? undefined : null),
-    Argument(node): ArgumentNode | undefined {
+    // A variable that gives no integer leaves the argument to its default (see withDefaultPageSizes).
+    Argument(node): ArgumentNode | null | undefined {
       if (!PAGE_SIZE_ARGUMENTS.has(node.name.value) || node.value.kind !== Kind.VARIABLE) return undefined;
       const literal = literalOf(node.value.name.value);
-      return literal ? { ...node, value: literal } : undefined;
+      return literal ? { ...node, value: literal } : null;
     },
   });
+}
+
+/** Per schema and parsed document: the document with default page sizes written in (see withDefaultPageSizes). */
+const withDefaults = new WeakMap<GraphQLSchema, WeakMap<DocumentNode, DocumentNode>>();
+
+/**
+ * The document with `first: N` written in wherever a field whose `first` (or `last`) argument has
+ * a default page size N is asked for without either: graphql-armor's cost rule multiplies a list
+ * only by a literal, so a page asked for without a size would otherwise cost as one item while
+ * the resolver returns N. Returns the same document when nothing was missing.
+ */
+export function withDefaultPageSizes(schema: GraphQLSchema, document: DocumentNode): DocumentNode {
+  let bySchema = withDefaults.get(schema);
+  if (!bySchema) withDefaults.set(schema, (bySchema = new WeakMap()));
+  const known = bySchema.get(document);
+  if (known) return known;
+  const typeInfo = new TypeInfo(schema);
+  let changed = false;
+  const result = visit(
+    document,
+    visitWithTypeInfo(typeInfo, {
+      Field(node): FieldNode | undefined {
+        const args = typeInfo.getFieldDef()?.args;
+        if (!args || node.arguments?.some((a) => PAGE_SIZE_ARGUMENTS.has(a.name.value))) return undefined;
+        const paged = args.find((a) => PAGE_SIZE_ARGUMENTS.has(a.name) && Number.isSafeInteger(a.defaultValue));
+        if (!paged) return undefined;
+        changed = true;
+        const size: ArgumentNode = {
+          kind: Kind.ARGUMENT,
+          name: { kind: Kind.NAME, value: paged.name },
+          value: { kind: Kind.INT, value: String(paged.defaultValue) },
+        };
+        return { ...node, arguments: [...(node.arguments ?? []), size] };
+      },
+    }),
+  );
+  const costed = changed ? result : document;
+  bySchema.set(document, costed);
+  return costed;
 }

@@ -123,7 +123,7 @@ builder.queryField('users', (t) =>
       'Users the viewer may read (users:read and its row filter), oldest first. `email` matches a part of the address; filtering by a field needs permission to read it.',
     authScopes: { permission: { resource: 'users', action: 'read' } },
     args: {
-      first: t.arg.int({ description: 'Page size, 1 to 100 (default 20).' }),
+      first: t.arg.int({ defaultValue: 20, description: 'Page size, 1 to 100.' }),
       after: t.arg.string({ description: 'The endCursor of the previous page.' }),
       email: t.arg.string(),
       status: t.arg({ type: UserStatus }),
