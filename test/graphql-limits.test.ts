@@ -196,15 +196,24 @@ describe('the default cost limit', () => {
     const eight = await app.client.raw({ query: `{ ${aliases(8).map(unsized).join(' ')} }` }, { token });
     expect(eight.errors?.map((e) => e.extensions?.code)).toEqual(['QUERY_TOO_COSTLY']);
     expect(eight.data).toBeNull();
-    const unset = await app.client.raw(
-      {
-        query: `query Eight($n: Int) { ${aliases(8)
-          .map((a) => pageOf(a, '$n'))
-          .join(' ')} }`,
-      },
-      { token },
-    );
-    expect(unset.errors?.map((e) => e.extensions?.code)).toEqual(['QUERY_TOO_COSTLY']);
+    // An unset variable gets the default page, and so does first: null, whichever way the null comes.
+    const eightOf = (size: string, definitions = '($n: Int)') =>
+      `query Eight${definitions} { ${aliases(8)
+        .map((a) => pageOf(a, size))
+        .join(' ')} }`;
+    for (const body of [
+      { query: eightOf('$n') },
+      { query: eightOf('$n'), variables: { n: null } },
+      { query: eightOf('$n', '($n: Int = null)') },
+      { query: eightOf('null', '') },
+      { query: `query Eight { ...Pages } fragment Pages on Query { ${aliases(8).map(unsized).join(' ')} }` },
+    ]) {
+      const res = await app.client.raw(body, { token });
+      expect(
+        res.errors?.map((e) => e.extensions?.code),
+        JSON.stringify(body),
+      ).toEqual(['QUERY_TOO_COSTLY']);
+    }
     const four = await app.client.raw({ query: `{ ${aliases(4).map(unsized).join(' ')} }` }, { token });
     expect(four.errors).toBeUndefined();
     expect((four.data as { a: { edges: unknown[] } }).a.edges.length).toBeGreaterThan(0);

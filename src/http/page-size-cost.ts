@@ -53,7 +53,9 @@ export function inlinePageSizes(
     const value = variables != null && Object.hasOwn(variables, name) ? variables[name] : undefined;
     // Anything but an integer is refused by the Int argument's coercion before a resolver runs.
     if (Number.isSafeInteger(value)) return { kind: Kind.INT, value: String(value) };
-    return value === undefined ? defaults.get(name) : undefined;
+    // A null default (`$n: Int = null`) is no page size: the argument's own default applies.
+    const fallback = value === undefined ? defaults.get(name) : undefined;
+    return fallback?.kind === Kind.NULL ? undefined : fallback;
   };
   return visit(document, {
     OperationDefinition: (node) => (node === operation ? undefined : null),
@@ -71,7 +73,7 @@ const withDefaults = new WeakMap<GraphQLSchema, WeakMap<DocumentNode, DocumentNo
 
 /**
  * The document with `first: N` written in wherever a field whose `first` (or `last`) argument has
- * a default page size N is asked for without either: graphql-armor's cost rule multiplies a list
+ * a default page size N is asked for without either, or with `null` (the resolvers' default page): graphql-armor's cost rule multiplies a list
  * only by a literal, so a page asked for without a size would otherwise cost as one item while
  * the resolver returns N. Returns the same document when nothing was missing.
  */
@@ -87,16 +89,19 @@ export function withDefaultPageSizes(schema: GraphQLSchema, document: DocumentNo
     visitWithTypeInfo(typeInfo, {
       Field(node): FieldNode | undefined {
         const args = typeInfo.getFieldDef()?.args;
-        if (!args || node.arguments?.some((a) => PAGE_SIZE_ARGUMENTS.has(a.name.value))) return undefined;
-        const paged = args.find((a) => PAGE_SIZE_ARGUMENTS.has(a.name) && Number.isSafeInteger(a.defaultValue));
+        const paged = args?.find((a) => PAGE_SIZE_ARGUMENTS.has(a.name) && Number.isSafeInteger(a.defaultValue));
         if (!paged) return undefined;
+        // An explicit `first: null` is no page size either: the resolvers then return their default page.
+        const given = (node.arguments ?? []).filter((a) => PAGE_SIZE_ARGUMENTS.has(a.name.value) && a.value.kind !== Kind.NULL);
+        if (given.length > 0) return undefined;
         changed = true;
         const size: ArgumentNode = {
           kind: Kind.ARGUMENT,
           name: { kind: Kind.NAME, value: paged.name },
           value: { kind: Kind.INT, value: String(paged.defaultValue) },
         };
-        return { ...node, arguments: [...(node.arguments ?? []), size] };
+        const others = (node.arguments ?? []).filter((a) => !PAGE_SIZE_ARGUMENTS.has(a.name.value));
+        return { ...node, arguments: [...others, size] };
       },
     }),
   );

@@ -2,6 +2,7 @@ import { builder } from '../../graphql/builder.ts';
 import { JSONScalar } from '../../graphql/scalars.ts';
 import { actorOf, readable } from '../access/admin-fields.ts';
 import { PageInfo } from '../users/users.schema.ts';
+import { DEFAULT_PAGE } from './audit.service.ts';
 
 const AuthEvent = builder.prismaObject('AuthEvent', {
   description:
@@ -70,7 +71,7 @@ builder.queryField('authEvents', (t) =>
       'The audit log, newest first, as far as the viewer’s auth_events:read permissions reach (administrators: all of it). Filtering by a field needs permission to read it.',
     authScopes: { permission: { resource: 'auth_events', action: 'read' } },
     args: {
-      first: t.arg.int({ defaultValue: 20, description: 'Page size, 1 to 100.' }),
+      first: t.arg.int({ defaultValue: DEFAULT_PAGE, description: 'Page size, 1 to 100.' }),
       after: t.arg.string({ description: 'The endCursor of the previous page.' }),
       userId: t.arg.id(),
       type: t.arg.string({ description: 'One event type, e.g. `login.failed`.' }),
@@ -113,7 +114,7 @@ builder.prismaObjectField('User', 'securityEvents', (t) =>
     nullable: true,
     description:
       'The signed-in user’s own recent security events (sign-ins, failed attempts, password and 2FA changes), newest first; null on any other account (administrators read `authEvents`).',
-    args: { first: t.arg.int({ defaultValue: 20, description: '1 to 50.' }) },
+    args: { first: t.arg.int({ defaultValue: DEFAULT_PAGE, description: '1 to 50.' }) },
     resolve: (user, { first }, ctx) => (ctx.viewer?.userId === user.id ? ctx.services.audit.listOwn(user.id, first) : null),
   }),
 );

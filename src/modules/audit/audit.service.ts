@@ -7,7 +7,8 @@ import { rowsWhere } from '../access/access.check.ts';
 import type { AccessActor } from '../access/access-admin.validation.ts';
 import { AUTH_EVENT_TYPES, SECURITY_EVENT_TYPES } from './auth-event-types.ts';
 
-const DEFAULT_PAGE = 20;
+/** The page size of `authEvents` and `securityEvents` without `first` (the schema's default; the cost limit counts it). */
+export const DEFAULT_PAGE = 20;
 const MAX_PAGE = 100;
 const MAX_OWN = 50;
 const CURSOR_AAD = 'auth-events-cursor';
@@ -71,7 +72,7 @@ export class AuditService {
 
   /** The user's own recent security events (sign-ins, password and 2FA changes), newest first. */
   listOwn(userId: string, first: number | null | undefined) {
-    const take = first ?? 20;
+    const take = first ?? DEFAULT_PAGE;
     if (!Number.isInteger(take) || take < 1 || take > MAX_OWN) throw badInput('first', `must be between 1 and ${MAX_OWN}`);
     return this.db.authEvent.findMany({
       where: { userId, type: { in: [...SECURITY_EVENT_TYPES] } },

@@ -5,6 +5,7 @@ import { actorOf, readable } from '../access/admin-fields.ts';
 import { recordEvent } from '../audit/record.ts';
 import { enforceRateLimit } from '../rate-limits/rate-limit.guard.ts';
 import { loadVisibleUser } from './user-references.ts';
+import { DEFAULT_PAGE } from './users.service.ts';
 
 export const UserStatus = builder.enumType(UserStatusValues, { name: 'UserStatus' });
 
@@ -123,7 +124,7 @@ builder.queryField('users', (t) =>
       'Users the viewer may read (users:read and its row filter), oldest first. `email` matches a part of the address; filtering by a field needs permission to read it.',
     authScopes: { permission: { resource: 'users', action: 'read' } },
     args: {
-      first: t.arg.int({ defaultValue: 20, description: 'Page size, 1 to 100.' }),
+      first: t.arg.int({ defaultValue: DEFAULT_PAGE, description: 'Page size, 1 to 100.' }),
       after: t.arg.string({ description: 'The endCursor of the previous page.' }),
       email: t.arg.string(),
       status: t.arg({ type: UserStatus }),

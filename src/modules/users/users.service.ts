@@ -44,7 +44,8 @@ export interface UserListArgs {
 // The order in which input fields are checked against a permission, so errors are stable.
 const CREATE_FIELDS = ['email', 'password', 'firstName', 'lastName', 'status', 'policies', 'role'] as const;
 const OWN_CREDENTIAL_FIELDS: ReadonlySet<string> = new Set(['id', 'email']);
-const DEFAULT_PAGE = 20;
+/** The page size of `users` without `first` (the schema's default; the cost limit counts it). */
+export const DEFAULT_PAGE = 20;
 const MAX_PAGE = 100;
 
 /** A Prisma `select`/`include` passed through from the GraphQL layer, opaque to this service. */
