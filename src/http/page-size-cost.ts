@@ -68,9 +68,6 @@ export function inlinePageSizes(
   });
 }
 
-/** Per schema and parsed document: the document with default page sizes written in (see withDefaultPageSizes). */
-const withDefaults = new WeakMap<GraphQLSchema, WeakMap<DocumentNode, DocumentNode>>();
-
 /**
  * The document with `first: N` written in wherever a field whose `first` (or `last`) argument has
  * a default page size N is asked for without either, or with `null` (the resolvers' default page): graphql-armor's cost rule multiplies a list
@@ -78,10 +75,8 @@ const withDefaults = new WeakMap<GraphQLSchema, WeakMap<DocumentNode, DocumentNo
  * the resolver returns N. Returns the same document when nothing was missing.
  */
 export function withDefaultPageSizes(schema: GraphQLSchema, document: DocumentNode): DocumentNode {
-  let bySchema = withDefaults.get(schema);
-  if (!bySchema) withDefaults.set(schema, (bySchema = new WeakMap()));
-  const known = bySchema.get(document);
-  if (known) return known;
+  // Not cached: it runs once per document at validation (which Yoga caches per query text), and per
+  // request only on documents with variable page sizes, each a new object.
   const typeInfo = new TypeInfo(schema);
   let changed = false;
   const result = visit(
@@ -105,7 +100,5 @@ export function withDefaultPageSizes(schema: GraphQLSchema, document: DocumentNo
       },
     }),
   );
-  const costed = changed ? result : document;
-  bySchema.set(document, costed);
-  return costed;
+  return changed ? result : document;
 }
