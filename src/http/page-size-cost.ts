@@ -70,9 +70,10 @@ export function inlinePageSizes(
 
 /**
  * The document with `first: N` written in wherever a field whose `first` (or `last`) argument has
- * a default page size N is asked for without either, or with `null` (the resolvers' default page): graphql-armor's cost rule multiplies a list
- * only by a literal, so a page asked for without a size would otherwise cost as one item while
- * the resolver returns N. Returns the same document when nothing was missing.
+ * a default page size N is asked for without either, or with `null` (the resolvers then return
+ * their default page too): graphql-armor's cost rule multiplies a list only by a literal, so such a
+ * page would otherwise cost as one item while the resolver returns N. Returns the same document
+ * when nothing was missing.
  */
 export function withDefaultPageSizes(schema: GraphQLSchema, document: DocumentNode): DocumentNode {
   // Not cached: it runs once per document at validation (which Yoga caches per query text), and per
@@ -86,9 +87,8 @@ export function withDefaultPageSizes(schema: GraphQLSchema, document: DocumentNo
         const args = typeInfo.getFieldDef()?.args;
         const paged = args?.find((a) => PAGE_SIZE_ARGUMENTS.has(a.name) && Number.isSafeInteger(a.defaultValue));
         if (!paged) return undefined;
-        // An explicit `first: null` is no page size either: the resolvers then return their default page.
-        const given = (node.arguments ?? []).filter((a) => PAGE_SIZE_ARGUMENTS.has(a.name.value) && a.value.kind !== Kind.NULL);
-        if (given.length > 0) return undefined;
+        const sized = node.arguments?.some((a) => PAGE_SIZE_ARGUMENTS.has(a.name.value) && a.value.kind !== Kind.NULL);
+        if (sized) return undefined;
         changed = true;
         const size: ArgumentNode = {
           kind: Kind.ARGUMENT,

@@ -54,7 +54,8 @@ const REFRESH = statement(
 /** What TokenFamily.refresh found and did: the token as read (null when no such row), and its successor if this refresh claimed it. */
 export interface RefreshAttempt {
   row: TokenRow | null;
-  issued: { token: string; expiresAt: Date; ttl: number } | null;
+  /** The successor and its lifetime in seconds. */
+  issued: { token: string; ttl: number } | null;
 }
 
 /**
@@ -121,7 +122,7 @@ export class TokenFamily {
     if (!row) return { row: null, issued: null };
     const { claimedTtl, ...read } = row;
     if (claimedTtl === null) return { row: read, issued: null };
-    return { row: read, issued: { token: successor.token, expiresAt: new Date(now + claimedTtl * 1000), ttl: claimedTtl } };
+    return { row: read, issued: { token: successor.token, ttl: claimedTtl } };
   }
 
   /** What a used token is worth now: its successor, or a reuse (see the class comment for when). */
